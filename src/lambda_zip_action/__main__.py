@@ -1,0 +1,3 @@
+from lambda_zip_action.cli import main
+
+raise SystemExit(main())
