@@ -1,0 +1,1 @@
+"""A greeting function for AWS Lambda."""

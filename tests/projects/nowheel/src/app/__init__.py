@@ -1,0 +1,1 @@
+"""nowheel-fixture: a fixture Lambda function for the lambda-zip tests."""

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Packaged with mode 0755: the tests check the executable bit survives.
+echo "nowheel-fixture tool ok"

@@ -1,0 +1,1 @@
+"""poetry-fixture: a fixture Lambda function for the lambda-zip tests."""

@@ -1,0 +1,1 @@
+"""reqhash-fixture: a fixture Lambda function for the lambda-zip tests."""

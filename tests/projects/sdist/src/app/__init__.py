@@ -1,0 +1,1 @@
+"""sdist-fixture: a fixture Lambda function for the lambda-zip tests."""

@@ -1,0 +1,1 @@
+"""unpinned-fixture: a fixture Lambda function for the lambda-zip tests."""

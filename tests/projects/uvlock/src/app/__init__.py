@@ -1,0 +1,1 @@
+"""uvlock-fixture: a fixture Lambda function for the lambda-zip tests."""

@@ -1,0 +1,116 @@
+"""Helpers the tests share: the environment for real tool runs, interpreters, archive tools.
+
+Integration tests run the real thing — `[sys.executable, "-m", "lambda_zip_action", ...]` with
+`env=tool_env()` — so they see what a user sees. Missing tools or interpreters fail the run
+instead of skipping it: a green run that tested nothing is worse than a red one.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROJECTS = Path(__file__).resolve().parent / "projects"
+EXAMPLES = REPO_ROOT / "examples"
+
+PYENV_VERSIONS = Path("/root/.pyenv/versions")
+
+ARCHIVE_TOOLS = ("zip", "unzip", "bsdtar", "7z")
+_DEBIAN_PACKAGE = {
+    "zip": "zip",
+    "unzip": "unzip",
+    "bsdtar": "libarchive-tools",
+    "7z": "p7zip-full",
+}
+
+
+@functools.cache
+def _fallback_uv_cache_dir() -> Path:
+    # Only reached outside pytest, when neither scripts/test nor conftest set UV_CACHE_DIR.
+    return Path(tempfile.mkdtemp(prefix="lambda-zip-uv-cache-"))
+
+
+def tool_env(**overrides: str | None) -> dict[str, str]:
+    """A copy of os.environ for running uv, pip or the CLI in a subprocess.
+
+    Interpreter downloads are off (the tests must use the machine's CPythons) and every run
+    shares one uv cache. Keyword arguments set variables; None removes one.
+    """
+    env = dict(os.environ)
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env.setdefault("UV_CACHE_DIR", str(_fallback_uv_cache_dir()))
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def have(tool: str) -> bool:
+    return shutil.which(tool) is not None
+
+
+def require_tools(*tools: str) -> None:
+    """Fail the test unless every tool (default: all archive readers) is on PATH."""
+    missing = [tool for tool in tools or ARCHIVE_TOOLS if not have(tool)]
+    if missing:
+        packages = " ".join(sorted({_DEBIAN_PACKAGE.get(tool, tool) for tool in missing}))
+        pytest.fail(
+            f"missing tools: {', '.join(missing)}. Run the tests with `bash scripts/test`, "
+            f"which installs them as root, or `apt-get install {packages}`.",
+            pytrace=False,
+        )
+
+
+def _version_key(path: Path) -> tuple[int, ...]:
+    # /root/.pyenv/versions/3.12.1/bin/python3.12 -> (3, 12, 1); pre-releases sort first.
+    release = path.parent.parent.name
+    return tuple(int(part) if part.isdigit() else -1 for part in re.split(r"[.]", release))
+
+
+def _reported_version(python: Path | str) -> str | None:
+    try:
+        result = subprocess.run(
+            [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except OSError:
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+@functools.cache
+def interpreter(version: str) -> Path:
+    """The path of a working CPython `version` ("3.12"), or fail the test.
+
+    pyenv's own builds come first (its shims don't work here), then python3.X on PATH.
+    """
+    if not re.fullmatch(r"3\.\d+", version):
+        raise ValueError(f"expected a version like '3.12', got {version!r}")
+    candidates = sorted(
+        PYENV_VERSIONS.glob(f"{version}.*/bin/python{version}"), key=_version_key, reverse=True
+    )
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        candidates.append(Path(on_path))
+    for candidate in candidates:
+        if _reported_version(candidate) == version:
+            return candidate
+    pytest.fail(
+        f"no working CPython {version}: looked for {PYENV_VERSIONS}/{version}.*/bin/python{version}"
+        f" and python{version} on PATH. These tests need CPython 3.10 to 3.13 installed"
+        " (pyenv install, or the distribution's python3.X package).",
+        pytrace=False,
+    )
