@@ -1,0 +1,288 @@
+"""Write the zip: the same bytes for the same entries, on any machine.
+
+Rules (see docs/determinism.md): entries in UTF-8 name order; one fixed date; modes 0644/0755
+with unix `create_system`; no extra fields (zip64 only when a size demands it), comments or
+data descriptors; raw deflate from zlib at one level, compressed in threads (zlib releases the
+GIL) but written in order; the hashes are computed while writing. The file is written under a
+temporary name beside the output and renamed into place, so a failure leaves any previous
+output untouched.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import os
+import re
+import stat
+import struct
+import tempfile
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from lambda_zip_action.errors import OutputError
+from lambda_zip_action.stage import StagedFile
+
+DOS_EPOCH = 315532800  # 1980-01-01 00:00:00 UTC, the earliest date a zip can hold
+VERSION_MADE_BY = (3 << 8) | 20  # unix, spec 2.0
+VERSION_NEEDED = 20
+VERSION_ZIP64 = 45
+FLAG_UTF8 = 0x800
+ZIP64_LIMIT = 0xFFFFFFFF
+COUNT_LIMIT = 0xFFFF
+
+
+@dataclass(frozen=True)
+class WrittenEntry:
+    name: str
+    size: int
+    compressed_size: int
+    sha256: str | None  # None for directories
+    mode: int
+
+
+@dataclass(frozen=True)
+class ArchiveResult:
+    entries: tuple[WrittenEntry, ...]
+    sha256: str
+    base64_sha256: str
+    md5: str
+    size: int
+    content_digest: str
+
+
+def dos_datetime(epoch: int | None) -> tuple[int, int]:
+    """(date, time) fields for `epoch` read in UTC; DOS time has 2-second resolution."""
+    moment = time.gmtime(max(epoch if epoch is not None else DOS_EPOCH, DOS_EPOCH))
+    date = ((moment.tm_year - 1980) << 9) | (moment.tm_mon << 5) | moment.tm_mday
+    clock = (moment.tm_hour << 11) | (moment.tm_min << 5) | (moment.tm_sec // 2)
+    return date, clock
+
+
+def reference_zlib(version: str = zlib.ZLIB_RUNTIME_VERSION) -> bool:
+    """madler zlib 1.x gives the bytes everyone else's reference zlib gives; zlib-ng and others don't."""
+    return re.fullmatch(r"1\.\d+(\.\d+)*", version) is not None
+
+
+def content_digest(entries: Sequence[WrittenEntry]) -> str:
+    """A digest of names, modes and contents that ignores how the bytes were compressed."""
+    digest = hashlib.sha256()
+    for entry in sorted(entries, key=lambda e: e.name.encode("utf-8")):
+        digest.update(f"{entry.name}\0{entry.mode:04o}\0{entry.sha256 or '-'}\n".encode())
+    return digest.hexdigest()
+
+
+class _HashingWriter:
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.sha256 = hashlib.sha256()
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.offset = 0
+
+    def write(self, data: bytes) -> None:
+        self.raw.write(data)
+        self.sha256.update(data)
+        self.md5.update(data)
+        self.offset += len(data)
+
+
+@dataclass(frozen=True)
+class _Packed:
+    crc: int
+    size: int
+    sha256: str
+    method: int
+    data: bytes
+
+
+def _pack(path: Path, level: int) -> _Packed:
+    raw = path.read_bytes()
+    crc = zlib.crc32(raw)
+    sha = hashlib.sha256(raw).hexdigest()
+    if level == 0 or not raw:
+        return _Packed(crc, len(raw), sha, 0, raw)
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+    data = compressor.compress(raw) + compressor.flush()
+    return _Packed(crc, len(raw), sha, 8, data)
+
+
+def write_zip(
+    entries: Sequence[StagedFile],
+    out: BinaryIO,
+    level: int,
+    epoch: int | None,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> ArchiveResult:
+    """Write `entries` (already sorted by UTF-8 name) as a zip to the seekable stream `out`."""
+    date, clock = dos_datetime(epoch)
+    writer = _HashingWriter(out)
+    central: list[bytes] = []
+    written: list[WrittenEntry] = []
+    window = max(2, 2 * workers)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        pending: deque[tuple[StagedFile, Future[_Packed] | None]] = deque()
+        queue = iter(entries)
+
+        def refill() -> None:
+            while len(pending) < window:
+                entry = next(queue, None)
+                if entry is None:
+                    return
+                future = None if entry.path is None else pool.submit(_pack, entry.path, level)
+                pending.append((entry, future))
+
+        refill()
+        while pending:
+            entry, future = pending.popleft()
+            packed = future.result() if future is not None else _Packed(0, 0, "", 0, b"")
+            refill()
+            central.append(_write_entry(writer, entry, packed, date, clock))
+            written.append(
+                WrittenEntry(
+                    entry.name,
+                    packed.size,
+                    len(packed.data),
+                    packed.sha256 if future is not None else None,
+                    entry.mode,
+                )
+            )
+            if progress is not None:
+                progress(len(written), len(entries))
+    _write_end(writer, central)
+    return ArchiveResult(
+        entries=tuple(written),
+        sha256=writer.sha256.hexdigest(),
+        base64_sha256=base64.b64encode(writer.sha256.digest()).decode("ascii"),
+        md5=writer.md5.hexdigest(),
+        size=writer.offset,
+        content_digest=content_digest(written),
+    )
+
+
+def _write_entry(
+    writer: _HashingWriter, entry: StagedFile, packed: _Packed, date: int, clock: int
+) -> bytes:
+    name = entry.name.encode("utf-8")
+    flags = 0 if name.isascii() else FLAG_UTF8
+    offset = writer.offset
+    compressed = len(packed.data)
+    big = packed.size >= ZIP64_LIMIT or compressed >= ZIP64_LIMIT
+    version = VERSION_ZIP64 if big else VERSION_NEEDED
+    local_extra = struct.pack("<HHQQ", 1, 16, packed.size, compressed) if big else b""
+    writer.write(
+        struct.pack(
+            "<IHHHHHIIIHH",
+            0x04034B50,
+            version,
+            flags,
+            packed.method,
+            clock,
+            date,
+            packed.crc,
+            ZIP64_LIMIT if big else compressed,
+            ZIP64_LIMIT if big else packed.size,
+            len(name),
+            len(local_extra),
+        )
+    )
+    writer.write(name)
+    writer.write(local_extra)
+    writer.write(packed.data)
+
+    kind = stat.S_IFDIR if entry.is_dir else stat.S_IFREG
+    external = ((kind | entry.mode) << 16) | (0x10 if entry.is_dir else 0)
+    fields = []
+    if big:
+        fields += [packed.size, compressed]
+    if offset >= ZIP64_LIMIT:
+        fields.append(offset)
+    central_extra = (
+        struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
+    )
+    if fields:
+        version = VERSION_ZIP64
+    return (
+        struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50,
+            VERSION_MADE_BY,
+            version,
+            flags,
+            packed.method,
+            clock,
+            date,
+            packed.crc,
+            ZIP64_LIMIT if big else compressed,
+            ZIP64_LIMIT if big else packed.size,
+            len(name),
+            len(central_extra),
+            0,
+            0,
+            0,
+            external,
+            min(offset, ZIP64_LIMIT),
+        )
+        + name
+        + central_extra
+    )
+
+
+def _write_end(writer: _HashingWriter, central: list[bytes]) -> None:
+    start = writer.offset
+    for record in central:
+        writer.write(record)
+    size = writer.offset - start
+    count = len(central)
+    if count >= COUNT_LIMIT or start >= ZIP64_LIMIT or size >= ZIP64_LIMIT:
+        zip64_end = writer.offset
+        writer.write(
+            struct.pack(
+                "<IQHHIIQQQQ",
+                0x06064B50,
+                44,
+                VERSION_ZIP64,
+                VERSION_ZIP64,
+                0,
+                0,
+                count,
+                count,
+                size,
+                start,
+            )  # fmt: skip
+        )
+        writer.write(struct.pack("<IIQI", 0x07064B50, 0, zip64_end, 1))
+        count, size, start = COUNT_LIMIT, min(size, ZIP64_LIMIT), ZIP64_LIMIT
+    writer.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, size, start, 0))
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[BinaryIO]:
+    """A temporary file beside `path`, renamed over it only when the block succeeds."""
+    directory = path.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise OutputError(
+            f"Cannot write into {directory}: {exc.strerror}. Choose an output directory this "
+            "user can write to (--output)."
+        ) from exc
+    try:
+        with os.fdopen(handle, "w+b") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -1,0 +1,262 @@
+"""The orchestrator: a frozen configuration in, a result out. It never prints.
+
+install -> stage -> compile -> archive (+ manifest) -> limits, each a module of its own.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lambda_zip_action.archive import ArchiveResult, atomic_output, reference_zlib, write_zip
+from lambda_zip_action.compile import compile_entries, default_workers
+from lambda_zip_action.config import BuildConfig
+from lambda_zip_action.errors import InterpreterError, LimitError, OutputError
+from lambda_zip_action.events import Event, Listener, ignore
+from lambda_zip_action.install import (
+    Distribution,
+    InstallRequest,
+    UvInstaller,
+    install,
+    installer_environment,
+    make_installer,
+)
+from lambda_zip_action.interpreter import Interpreter, find_interpreter, probe
+from lambda_zip_action.limits import SizeReport, owners, size_report
+from lambda_zip_action.manifest import dumps, manifest_document
+from lambda_zip_action.requirements import RequirementSet, load_requirements
+from lambda_zip_action.runtimes import task_root
+from lambda_zip_action.stage import StagedFile, case_collisions, collect, merge
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    config: BuildConfig
+    archive: ArchiveResult
+    distributions: tuple[Distribution, ...]
+    sizes: SizeReport
+    requirements: RequirementSet
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def output(self) -> Path:
+        return self.config.output
+
+    @property
+    def manifest(self) -> Path:
+        return self.config.manifest
+
+
+def build(
+    config: BuildConfig,
+    env: Mapping[str, str],
+    on_event: Listener = ignore,
+    workers: int | None = None,
+    rebuild_sdists: bool = False,
+) -> BuildResult:
+    """Build the zip and manifest described by `config`; `env` is the environment for tools."""
+    workers = workers or default_workers()
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        warnings.append(message)
+        on_event(Event("warning", message))
+
+    for note in config.notes:
+        on_event(Event("info", note))
+    if not reference_zlib():
+        warn(
+            f"this Python uses zlib {zlib.ZLIB_RUNTIME_VERSION}, not the reference zlib: the "
+            "deflate bytes, and so the zip's hash, will differ from builds on other hosts; "
+            "compare content digests, or build where Python links the reference zlib"
+        )
+
+    interpreter = _interpreter(config, env)
+    runtime = config.runtime
+    tool_env = installer_environment(env)
+    work = Path(tempfile.mkdtemp(prefix="lambda-zip-", dir=config.temp_root))
+    try:
+        on_event(Event("stage", f"Reading {_describe(config.requirements)}"))
+        uv = UvInstaller(tool_env)
+        requirements = load_requirements(
+            config.requirements, runtime.marker_environment(config.architecture), uv.export_lock
+        )
+        if requirements.unpinned:
+            shown = ", ".join(requirements.unpinned[:5])
+            warn(
+                f"{len(requirements.unpinned)} requirement(s) are not pinned ({shown}): the "
+                "package can change without a commit. Lock them (uv lock, poetry lock, or "
+                "uv pip compile --generate-hashes); the manifest records what was installed"
+            )
+
+        on_event(
+            Event(
+                "stage",
+                f"Installing dependencies with {config.installer} for {runtime.identifier} "
+                f"{config.architecture}",
+            )
+        )
+        installer = make_installer(config.installer, tool_env, interpreter.path)
+        dependencies = work / "dependencies"
+        installed = install(
+            installer,
+            InstallRequest(
+                requirements,
+                runtime,
+                config.architecture,
+                interpreter.path,
+                dependencies,
+                rebuild_sdists=rebuild_sdists,
+            ),
+        )
+
+        on_event(Event("stage", "Staging sources"))
+        never_pack = (config.output, config.manifest)
+        groups = [collect(dependencies, "dependency")]
+        groups += [collect(src, "source", config.excludes, never_pack) for src in config.sources]
+        if not any(entry for group in groups[1:] for entry in group):
+            warn("the source directories are empty: the package holds dependencies only")
+        entries = merge(*groups, layer=config.layout == "layer")
+        for first, second in case_collisions(entries):
+            warn(
+                f"{first} and {second} differ only in case: they cannot both be checked out "
+                "on macOS or Windows"
+            )
+
+        if config.compile:
+            on_event(Event("stage", f"Compiling bytecode with CPython {interpreter.version}"))
+            compiled = compile_entries(
+                entries,
+                interpreter.path,
+                runtime.cache_tag,
+                task_root(config.layout),
+                work / "bytecode",
+                config.source_invalidation,
+                env,
+                workers,
+                progress=lambda done, total: on_event(Event("progress", "compile", done, total)),
+            )
+            for name, why in compiled.skipped:
+                on_event(Event("info", f"left {name} as source: it does not compile ({why})"))
+            entries = merge(entries, list(compiled.bytecode), layer=False)
+
+        on_event(Event("stage", f"Writing {config.output}"))
+        result, sizes = _write(config, entries, installed.distributions, requirements, interpreter,
+                               installed.installer, installed.installer_version, dependencies,
+                               workers, on_event)  # fmt: skip
+        if sizes.problems:
+            warn(sizes.describe())
+        return BuildResult(
+            config, result, installed.distributions, sizes, requirements, tuple(warnings)
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _write(
+    config: BuildConfig,
+    entries: list[StagedFile],
+    distributions: tuple[Distribution, ...],
+    requirements: RequirementSet,
+    interpreter: Interpreter,
+    installer: str,
+    installer_version: str,
+    dependencies: Path,
+    workers: int,
+    on_event: Listener,
+) -> tuple[ArchiveResult, SizeReport]:
+    prefix = "python/" if config.layout == "layer" else ""
+    try:
+        with atomic_output(config.output) as stream:
+            result = write_zip(
+                entries,
+                stream,
+                config.compression_level,
+                config.source_date_epoch,
+                workers,
+                progress=lambda done, total: on_event(Event("progress", "archive", done, total)),
+            )
+            sizes = size_report(result.entries, result.size, owners(dependencies), prefix)
+            if sizes.problems and config.fail_on_size_limit:
+                raise LimitError(
+                    f"The package exceeds Lambda's limits: {sizes.describe()}. Nothing was "
+                    "written. Drop dependencies, move them to a layer or a container image, or "
+                    "build without --fail-on-size-limit."
+                )
+            document = manifest_document(
+                result,
+                distributions,
+                target={
+                    "python_version": config.python_version,
+                    "architecture": config.architecture,
+                    "layout": config.layout,
+                    "platform": config.runtime.uv_platform(config.architecture),
+                },
+                inputs=_inputs(config, requirements, interpreter, installer, installer_version),
+                compression_level=config.compression_level,
+                zlib_version=zlib.ZLIB_RUNTIME_VERSION,
+            )
+            with atomic_output(config.manifest) as manifest_stream:
+                manifest_stream.write(dumps(document))
+    except OSError as exc:
+        raise OutputError(
+            f"Writing {config.output} failed: {exc.strerror or exc}. The previous output, if "
+            "any, is untouched. Free some space or choose another --output."
+        ) from exc
+    return result, sizes
+
+
+def _inputs(
+    config: BuildConfig,
+    requirements: RequirementSet,
+    interpreter: Interpreter,
+    installer: str,
+    installer_version: str,
+) -> dict[str, object]:
+    def relative(path: Path) -> str:
+        try:
+            return path.relative_to(config.project_dir).as_posix()
+        except ValueError:
+            return path.name
+
+    return {
+        "requirements": {
+            "kind": requirements.kind,
+            "file": relative(requirements.path) if requirements.path else None,
+            "sha256": requirements.sha256,
+            "locked": requirements.locked,
+            "hashed": requirements.hashed,
+        },
+        "installer": {"name": installer, "version": installer_version},
+        "interpreter": {"version": interpreter.version} if config.compile else None,
+        "sources": [relative(s) for s in config.sources],
+        "excludes": list(config.excludes),
+        "compile": config.compile,
+        "source_invalidation": config.source_invalidation if config.compile else None,
+        "source_date_epoch": config.source_date_epoch,
+    }
+
+
+def _interpreter(config: BuildConfig, env: Mapping[str, str]) -> Interpreter:
+    try:
+        return find_interpreter(config.python_version, config.python, env)
+    except InterpreterError:
+        if config.compile or config.python is not None:
+            raise
+    # Without bytecode, any CPython can drive the installers: they target the runtime anyway.
+    host = probe(Path(sys.executable), env)
+    if host is None:  # pragma: no cover - this process is a CPython
+        raise InterpreterError(f"Cannot run {sys.executable}.")
+    return host
+
+
+def _describe(path: Path | None) -> str:
+    return str(path) if path else "no requirements"
+
+
+__all__ = ["BuildResult", "build"]

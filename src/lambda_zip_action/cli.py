@@ -1,0 +1,242 @@
+"""The command line: parse, run the pipeline, render. The only place that prints for the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from lambda_zip_action import __version__
+from lambda_zip_action.build import BuildResult, build
+from lambda_zip_action.config import BuildConfig, make_config
+from lambda_zip_action.errors import LambdaZipError
+from lambda_zip_action.events import Event
+from lambda_zip_action.runtimes import ARCHITECTURES, DEFAULT_PYTHON_VERSION, LAYOUTS, RUNTIMES
+
+
+def _build_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add(
+        "--project",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="project directory: holds pyproject.toml and the lock (default: .)",
+    )
+    add(
+        "--source",
+        dest="sources",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help="directory whose contents go to the archive root; repeatable (default: src)",
+    )
+    add(
+        "--requirements",
+        type=Path,
+        metavar="FILE",
+        help="requirements.txt, uv.lock, poetry.lock or pyproject.toml (default: found in the "
+        "project: uv.lock, poetry.lock, requirements.txt)",
+    )
+    add(
+        "--python-version",
+        choices=list(RUNTIMES),
+        metavar="X.Y",
+        help=f"Lambda Python runtime: {', '.join(RUNTIMES)} (default: {DEFAULT_PYTHON_VERSION})",
+    )
+    add(
+        "--architecture",
+        choices=[*ARCHITECTURES, "aarch64"],
+        help="Lambda architecture (default: x86_64)",
+    )
+    add("--installer", choices=["uv", "pip"], help="installer for dependencies (default: uv)")
+    add(
+        "--python",
+        type=Path,
+        metavar="PATH",
+        help="CPython of exactly the target version, for bytecode (default: found on this machine)",
+    )
+    add(
+        "--layout",
+        choices=list(LAYOUTS),
+        help="function: package at the root; layer: everything under python/ (default: function)",
+    )
+    add("--output", type=Path, metavar="FILE", help="the zip to write (default: dist/lambda.zip)")
+    add(
+        "--manifest",
+        type=Path,
+        metavar="FILE",
+        help="the manifest to write (default: <output>.manifest.json)",
+    )
+    add(
+        "--exclude",
+        dest="excludes",
+        action="append",
+        metavar="GLOB",
+        help="leave out source paths matching GLOB (a name, or a path with /); repeatable",
+    )
+    add(
+        "--no-compile",
+        dest="compile",
+        action="store_const",
+        const=False,
+        help="ship no bytecode (every cold start then compiles all code)",
+    )
+    add("--compression-level", type=int, metavar="N", help="deflate level 0-9 (default: 6)")
+    add(
+        "--source-invalidation",
+        choices=["checked-hash", "unchecked-hash"],
+        help="bytecode mode for your own code (dependencies always use unchecked-hash; "
+        "default: checked-hash)",
+    )
+    add(
+        "--fail-on-size-limit",
+        action="store_const",
+        const=True,
+        help="fail instead of warning when the package exceeds Lambda's size limits",
+    )
+    add("--jobs", type=int, metavar="N", help="parallel workers (never changes the bytes)")
+    add("--json", action="store_true", help="print the result as one JSON object on stdout")
+    # fmt: skip
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lambda-zip",
+        description="Build byte-for-byte reproducible AWS Lambda zips for Python projects.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build_parser = commands.add_parser("build", help="build the zip and its manifest")
+    _build_options(build_parser)
+
+    diff_parser = commands.add_parser(
+        "diff", help="explain how two zips (or manifests) differ; exit 1 when the bytes differ"
+    )
+    diff_parser.add_argument("old", type=Path)
+    diff_parser.add_argument("new", type=Path)
+    diff_parser.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+
+    inspect_parser = commands.add_parser(
+        "inspect", help="lint any Lambda zip for reproducibility and runtime hazards"
+    )
+    inspect_parser.add_argument("zip", type=Path)
+    inspect_parser.add_argument("--python-version", choices=list(RUNTIMES), metavar="X.Y")
+    inspect_parser.add_argument("--architecture", choices=[*ARCHITECTURES, "aarch64"])
+    inspect_parser.add_argument("--format", choices=["text", "json"], default="text")
+    inspect_parser.add_argument("--strict", action="store_true", help="warnings fail too")
+    return parser
+
+
+BUILD_OPTION_NAMES = (
+    "sources", "requirements", "python_version", "architecture", "installer", "python",
+    "layout", "output", "manifest", "excludes", "compile", "compression_level",
+    "source_invalidation", "fail_on_size_limit",
+)  # fmt: skip
+
+
+def config_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> BuildConfig:
+    options: dict[str, Any] = {name: getattr(args, name) for name in BUILD_OPTION_NAMES}
+    return make_config(args.project, options, env.get("SOURCE_DATE_EPOCH"))
+
+
+class _Progress:
+    """Human progress on stderr: stage lines, warnings, and a live counter on a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+
+    def __call__(self, event: Event) -> None:
+        if event.level == "progress":
+            if self.live:
+                end = "\n" if event.done == event.total else ""
+                self.stream.write(f"\r    {event.message}: {event.done}/{event.total}{end}")
+                self.stream.flush()
+            return
+        prefix = {"stage": "==> ", "info": "    ", "warning": "warning: "}[event.level]
+        self.stream.write(prefix + event.message + "\n")
+        self.stream.flush()
+
+
+def result_document(result: BuildResult) -> dict[str, Any]:
+    archive = result.archive
+    return {
+        "path": str(result.output),
+        "manifest": str(result.manifest),
+        "sha256": archive.sha256,
+        "base64_sha256": archive.base64_sha256,
+        "md5": archive.md5,
+        "size": archive.size,
+        "unzipped_size": result.sizes.unzipped,
+        "entries": len(archive.entries),
+        "content_digest": archive.content_digest,
+        "python_version": result.config.python_version,
+        "architecture": result.config.architecture,
+        "distributions": [{"name": d.name, "version": d.version} for d in result.distributions],
+        "warnings": list(result.warnings),
+    }
+
+
+def render_result(result: BuildResult) -> str:
+    archive = result.archive
+    lines = [
+        f"built {result.output}",
+        f"  sha256          {archive.sha256}",
+        f"  base64-sha256   {archive.base64_sha256}   (Lambda CodeSha256, filebase64sha256)",
+        f"  md5             {archive.md5}   (S3 ETag of a single-part upload)",
+        f"  size            {archive.size} bytes, {result.sizes.unzipped} unzipped, "
+        f"{len(archive.entries)} entries",
+        f"  content-digest  {archive.content_digest}",
+        f"  manifest        {result.manifest}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _run_build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    config = config_from_args(args, env)
+    result = build(config, env, _Progress(sys.stderr), workers=args.jobs)
+    if args.json:
+        sys.stdout.write(json.dumps(result_document(result), sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(render_result(result))
+    return 0
+
+
+def _run_diff(args: argparse.Namespace) -> int:
+    from lambda_zip_action.diff import run_diff
+
+    text, code = run_diff(args.old, args.new, args.format)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return code
+
+
+def _run_inspect(args: argparse.Namespace) -> int:
+    from lambda_zip_action.inspection import run_inspect
+
+    architecture = "arm64" if args.architecture == "aarch64" else args.architecture
+    text, code = run_inspect(args.zip, args.python_version, architecture, args.format, args.strict)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return code
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    environment = dict(os.environ if env is None else env)
+    args = make_parser().parse_args(argv)
+    try:
+        if args.command == "build":
+            return _run_build(args, environment)
+        if args.command == "diff":
+            return _run_diff(args)
+        return _run_inspect(args)
+    except LambdaZipError as exc:
+        sys.stderr.write(f"lambda-zip: {exc.kind} error: {exc.message}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("lambda-zip: interrupted; no output was written.\n")
+        return 130

@@ -1,0 +1,292 @@
+"""The build configuration: one frozen value made from flags, pyproject settings and action inputs.
+
+Precedence: command-line flags (or action inputs), then `[tool.lambda-zip]` in the project's
+`pyproject.toml`, then defaults. Paths given on the command line are relative to the current
+directory, as with any command; paths in `pyproject.toml` and the defaults are relative to the
+project directory. Every problem is gathered and reported at once.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from lambda_zip_action.errors import ConfigError
+from lambda_zip_action.runtimes import (
+    ARCHITECTURES,
+    DEFAULT_PYTHON_VERSION,
+    LAYOUTS,
+    RUNTIMES,
+    Architecture,
+    Layout,
+    Runtime,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+Installer = Literal["uv", "pip"]
+Invalidation = Literal["checked-hash", "unchecked-hash"]
+INSTALLERS: tuple[Installer, ...] = ("uv", "pip")
+INVALIDATIONS: tuple[Invalidation, ...] = ("checked-hash", "unchecked-hash")
+
+DEFAULT_COMPRESSION_LEVEL = 6
+LOCK_FILES = ("uv.lock", "poetry.lock", "requirements.txt")
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    project_dir: Path
+    sources: tuple[Path, ...]
+    requirements: Path | None
+    python_version: str
+    architecture: Architecture
+    installer: Installer
+    python: Path | None
+    layout: Layout
+    output: Path
+    manifest: Path
+    excludes: tuple[str, ...] = ()
+    compile: bool = True
+    compression_level: int = DEFAULT_COMPRESSION_LEVEL
+    source_invalidation: Invalidation = "checked-hash"
+    fail_on_size_limit: bool = False
+    source_date_epoch: int | None = None
+    # Where temporary directories go; verify points the second build elsewhere.
+    temp_root: Path | None = None
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def runtime(self) -> Runtime:
+        return RUNTIMES[self.python_version]
+
+
+# Names accepted in [tool.lambda-zip], mapped to the option they set.
+SETTINGS = {
+    "source": "sources",
+    "requirements": "requirements",
+    "python-version": "python_version",
+    "architecture": "architecture",
+    "installer": "installer",
+    "python": "python",
+    "layout": "layout",
+    "output": "output",
+    "manifest": "manifest",
+    "exclude": "excludes",
+    "compile": "compile",
+    "compression-level": "compression_level",
+    "source-invalidation": "source_invalidation",
+    "fail-on-size-limit": "fail_on_size_limit",
+}
+
+
+def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
+    """Return `[tool.lambda-zip]` of the project's pyproject.toml, keyed by option name."""
+    path = project_dir / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML ({exc}). Fix the file and build again."
+        ) from exc
+    table = data.get("tool", {}).get("lambda-zip", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tool.lambda-zip] in {path} must be a table.")
+    unknown = sorted(set(table) - set(SETTINGS))
+    if unknown:
+        raise ConfigError(
+            f"[tool.lambda-zip] in {path} has unknown setting(s) {', '.join(unknown)}; "
+            f"known settings are {', '.join(sorted(SETTINGS))}."
+        )
+    settings: dict[str, Any] = {SETTINGS[key]: value for key, value in table.items()}
+    for key in ("sources", "excludes"):
+        if isinstance(settings.get(key), str):
+            settings[key] = [settings[key]]
+    for key in ("sources", "requirements", "python", "output", "manifest"):
+        value = settings.get(key)
+        if isinstance(value, list):
+            settings[key] = [project_dir / str(item) for item in value]
+        elif isinstance(value, str):
+            settings[key] = project_dir / value
+    return settings
+
+
+def make_config(
+    project_dir: Path,
+    options: Mapping[str, Any],
+    source_date_epoch: str | None = None,
+) -> BuildConfig:
+    """Validate flags (`options`, None meaning "not given") over pyproject settings and defaults."""
+    project_dir = project_dir.resolve()
+    if not project_dir.is_dir():
+        raise ConfigError(f"The project directory {project_dir} does not exist.")
+    settings = read_pyproject_settings(project_dir)
+    merged: dict[str, Any] = {**settings, **{k: v for k, v in options.items() if v is not None}}
+    problems: list[str] = []
+    notes: list[str] = []
+
+    python_version = str(merged.get("python_version", DEFAULT_PYTHON_VERSION))
+    if python_version not in RUNTIMES:
+        problems.append(
+            f"python version {python_version!r} is not a Lambda Python runtime this tool "
+            f"supports; choose one of {', '.join(RUNTIMES)}"
+        )
+    architecture = str(merged.get("architecture", "x86_64"))
+    if architecture == "aarch64":
+        architecture = "arm64"
+    if architecture not in ARCHITECTURES:
+        problems.append(
+            f"architecture {architecture!r} is not a Lambda architecture; "
+            f"choose {' or '.join(ARCHITECTURES)}"
+        )
+    installer = str(merged.get("installer", "uv"))
+    if installer not in INSTALLERS:
+        problems.append(f"installer {installer!r} is not supported; choose uv or pip")
+    layout = str(merged.get("layout", "function"))
+    if layout not in LAYOUTS:
+        problems.append(f"layout {layout!r} is not known; choose function or layer")
+    invalidation = str(merged.get("source_invalidation", "checked-hash"))
+    if invalidation not in INVALIDATIONS:
+        problems.append(
+            f"source invalidation {invalidation!r} is not known; choose checked-hash or "
+            "unchecked-hash (timestamp .pyc are always stale on Lambda)"
+        )
+    level = _integer(merged.get("compression_level", DEFAULT_COMPRESSION_LEVEL))
+    if level is None or not 0 <= level <= 9:
+        problems.append(
+            f"compression level {merged.get('compression_level')!r} must be a whole number "
+            "from 0 (stored) to 9"
+        )
+        level = DEFAULT_COMPRESSION_LEVEL
+
+    sources = tuple(Path(p) for p in merged.get("sources") or [project_dir / "src"])
+    sources = tuple((s if s.is_absolute() else Path.cwd() / s).resolve() for s in sources)
+    for source in sources:
+        if not source.exists():
+            problems.append(f"source directory {source} does not exist")
+        elif not source.is_dir():
+            problems.append(f"source {source} is not a directory")
+
+    requirements = _requirements(project_dir, merged.get("requirements"), problems, notes)
+
+    output = _absolute(merged.get("output") or project_dir / "dist" / "lambda.zip")
+    manifest = _absolute(merged.get("manifest") or output.with_name(output.name + ".manifest.json"))
+    if output.exists() and output.is_dir():
+        problems.append(
+            f"output {output} is a directory; give a file name such as {output}/lambda.zip"
+        )
+    for source in sources:
+        if _is_within(output, source):
+            problems.append(
+                f"output {output} lies inside the source directory {source}: each build would "
+                "pack the previous zip; write it elsewhere (the default is dist/lambda.zip)"
+            )
+
+    python = merged.get("python")
+    epoch = _epoch(source_date_epoch, problems)
+    excludes = tuple(str(e) for e in merged.get("excludes") or ())
+
+    if problems:
+        raise ConfigError("Invalid build settings: " + "; ".join(problems) + ".")
+    return BuildConfig(
+        project_dir=project_dir,
+        sources=sources,
+        requirements=requirements,
+        python_version=python_version,
+        architecture=cast("Architecture", architecture),
+        installer=cast("Installer", installer),
+        python=_absolute(python) if python else None,
+        layout=cast("Layout", layout),
+        output=output,
+        manifest=manifest,
+        excludes=excludes,
+        compile=bool(merged.get("compile", True)),
+        compression_level=level,
+        source_invalidation=cast("Invalidation", invalidation),
+        fail_on_size_limit=bool(merged.get("fail_on_size_limit", False)),
+        source_date_epoch=epoch,
+        notes=tuple(notes),
+    )
+
+
+def _requirements(
+    project_dir: Path, given: object, problems: list[str], notes: list[str]
+) -> Path | None:
+    if given:
+        path = _absolute(given)
+        if not path.is_file():
+            problems.append(f"requirements file {path} does not exist")
+        return path
+    for name in LOCK_FILES:
+        candidate = project_dir / name
+        if candidate.is_file():
+            notes.append(f"using {name} from {project_dir}")
+            return candidate
+    pyproject = project_dir / "pyproject.toml"
+    if pyproject.is_file() and _has_project_dependencies(pyproject):
+        notes.append(f"no lock file found; using the dependencies in {pyproject}")
+        return pyproject
+    notes.append(
+        f"no uv.lock, poetry.lock, requirements.txt or [project] dependencies in {project_dir}: "
+        "packaging the sources only"
+    )
+    return None
+
+
+def _has_project_dependencies(pyproject: Path) -> bool:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+    return bool(data.get("project", {}).get("dependencies"))
+
+
+def _absolute(value: object) -> Path:
+    path = Path(str(value))
+    return path if path.is_absolute() else Path.cwd() / path
+
+
+def _is_within(path: Path, directory: Path) -> bool:
+    try:
+        path.resolve().relative_to(directory.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _integer(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d+", value.strip()):
+        return int(value)
+    return None
+
+
+def _epoch(value: str | None, problems: list[str]) -> int | None:
+    if value is None or value == "":
+        return None
+    if not re.fullmatch(r"\d+", value.strip()):
+        problems.append(f"SOURCE_DATE_EPOCH={value!r} must be a whole number of seconds")
+        return None
+    epoch = int(value)
+    # A zip's DOS date holds the years 1980 to 2107.
+    if not 315532800 <= epoch < 4354819200:
+        problems.append(
+            f"SOURCE_DATE_EPOCH={value} lies outside the years 1980 to 2107 that a zip can store"
+        )
+        return None
+    return epoch
+
+
+def parse_list(values: Sequence[str] | None) -> list[str] | None:
+    return list(values) if values else None

@@ -1,0 +1,68 @@
+"""Lambda's size limits, and which distributions make a package big."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambda_zip_action.archive import WrittenEntry
+
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ZIPPED_LIMIT = 50 * 1024 * 1024  # a zip uploaded directly to Lambda
+UNZIPPED_LIMIT = 250 * 1024 * 1024  # the function and all its layers, extracted
+
+
+@dataclass(frozen=True)
+class SizeReport:
+    zipped: int
+    unzipped: int
+    largest: tuple[tuple[str, int], ...]  # (distribution or top-level name, unzipped bytes)
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        if self.zipped > ZIPPED_LIMIT:
+            found.append(
+                f"the zip is {_mb(self.zipped)}, over Lambda's {_mb(ZIPPED_LIMIT)} limit for a "
+                "direct upload (upload it through S3, or make it smaller)"
+            )
+        if self.unzipped > UNZIPPED_LIMIT:
+            found.append(
+                f"the package is {_mb(self.unzipped)} unzipped, over Lambda's {_mb(UNZIPPED_LIMIT)} "
+                "limit for a function and its layers"
+            )
+        return found
+
+    def describe(self) -> str:
+        biggest = ", ".join(f"{name} {_mb(size)}" for name, size in self.largest[:5])
+        return "; ".join(self.problems) + (f". Largest: {biggest}" if biggest else "")
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def owners(dependency_root: Path) -> dict[str, str]:
+    """Top-level archive names -> the distribution that installed them, from each RECORD."""
+    owned: dict[str, str] = {}
+    for record in sorted(dependency_root.glob("*.dist-info/RECORD")):
+        name = record.parent.name.split("-")[0]
+        for row in csv.reader(io.StringIO(record.read_text(encoding="utf-8"))):
+            if row and row[0]:
+                owned.setdefault(row[0].split("/")[0], name)
+    return owned
+
+
+def size_report(
+    entries: Sequence[WrittenEntry], zipped: int, owned: dict[str, str], prefix: str = ""
+) -> SizeReport:
+    per_owner: dict[str, int] = {}
+    for entry in entries:
+        top = entry.name.removeprefix(prefix).split("/")[0]
+        key = owned.get(top, top)
+        per_owner[key] = per_owner.get(key, 0) + entry.size
+    largest = tuple(sorted(per_owner.items(), key=lambda item: (-item[1], item[0])))
+    return SizeReport(zipped, sum(e.size for e in entries), largest)

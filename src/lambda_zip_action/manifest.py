@@ -1,0 +1,60 @@
+"""The manifest: what is in the zip, what was installed, and from which inputs.
+
+It is written next to the zip and is itself deterministic: no absolute paths, no times, keys
+sorted. `lambda-zip diff` accepts it in place of a zip.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from lambda_zip_action import __version__
+from lambda_zip_action.archive import ArchiveResult
+from lambda_zip_action.install import Distribution
+
+SCHEMA = "lambda-zip/manifest/1"
+
+
+def manifest_document(
+    archive: ArchiveResult,
+    distributions: tuple[Distribution, ...],
+    target: Mapping[str, Any],
+    inputs: Mapping[str, Any],
+    compression_level: int,
+    zlib_version: str,
+) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "lambda-zip-action", "version": __version__},
+        "archive": {
+            "sha256": archive.sha256,
+            "base64_sha256": archive.base64_sha256,
+            "md5": archive.md5,
+            "size": archive.size,
+            "entries": len(archive.entries),
+            "content_digest": archive.content_digest,
+            "compression_level": compression_level,
+            "zlib_version": zlib_version,
+        },
+        "target": dict(target),
+        "inputs": dict(inputs),
+        "distributions": [
+            {"name": d.name, "version": d.version, "source": d.source, "wheel_tags": list(d.tags)}
+            for d in distributions
+        ],
+        "entries": [
+            {
+                "path": e.name,
+                "size": e.size,
+                "sha256": e.sha256,
+                "mode": f"{e.mode:04o}",
+            }
+            for e in archive.entries
+        ],
+    }
+
+
+def dumps(document: Mapping[str, Any]) -> bytes:
+    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()

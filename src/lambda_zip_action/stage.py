@@ -1,0 +1,217 @@
+"""Collect what goes into the archive: sources and installed dependencies, without copying.
+
+The result is a list of entries (archive name, file on disk, mode) sorted by UTF-8 name. Walk
+order, umask and mtimes never reach it: modes are normalised to 0644 or 0755 here.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from lambda_zip_action.errors import SourceError
+
+Origin = Literal["source", "dependency", "bytecode"]
+
+# Never shipped from a source tree: build residue and VCS data.
+ALWAYS_SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn"})
+ALWAYS_SKIPPED_FILES = frozenset({".DS_Store"})
+SKIPPED_SUFFIXES = (".pyc", ".pyo")
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    name: str  # archive name, "/"-separated; directories end with "/"
+    path: Path | None  # None for directories
+    mode: int
+    origin: Origin
+
+    @property
+    def is_dir(self) -> bool:
+        return self.name.endswith("/")
+
+
+def normalized_mode(st_mode: int) -> int:
+    """0755 for directories and anything executable by someone, else 0644.
+
+    The runtime user does not own the files, so everything must be readable by others.
+    """
+    if stat.S_ISDIR(st_mode) or st_mode & 0o111:
+        return 0o755
+    return 0o644
+
+
+def collect(
+    root: Path,
+    origin: Origin,
+    excludes: Iterable[str] = (),
+    never_pack: Iterable[Path] = (),
+) -> list[StagedFile]:
+    """Every file and directory under `root`, following links that stay inside it."""
+    walker = _Walker(root.resolve(), origin, tuple(excludes), {p.resolve() for p in never_pack})
+    walker.walk(walker.root, "", frozenset({walker.root}))
+    if walker.problems:
+        shown = walker.problems[:10]
+        more = len(walker.problems) - len(shown)
+        raise SourceError(
+            f"Cannot package {root}: "
+            + "; ".join(shown)
+            + (f"; and {more} more" if more > 0 else "")
+            + ". Fix or exclude these paths (--exclude) and build again."
+        )
+    return walker.entries
+
+
+class _Walker:
+    def __init__(
+        self, root: Path, origin: Origin, excludes: tuple[str, ...], never_pack: set[Path]
+    ) -> None:
+        self.root = root
+        self.origin: Origin = origin
+        self.excludes = excludes
+        self.never_pack = never_pack
+        self.entries: list[StagedFile] = []
+        self.problems: list[str] = []
+
+    def excluded(self, relative: str, name: str, is_dir: bool) -> bool:
+        if self.origin == "source":
+            if is_dir and name in ALWAYS_SKIPPED_DIRS:
+                return True
+            if not is_dir and (name in ALWAYS_SKIPPED_FILES or name.endswith(SKIPPED_SUFFIXES)):
+                return True
+        for pattern in self.excludes:
+            target = relative if "/" in pattern.rstrip("/") else name
+            if fnmatch.fnmatchcase(target, pattern.rstrip("/")):
+                return True
+        return False
+
+    def walk(self, directory: Path, prefix: str, chain: frozenset[Path]) -> None:
+        try:
+            with os.scandir(directory) as scan:
+                children = sorted(scan, key=lambda e: e.name)
+        except OSError as exc:
+            self.problems.append(f"{directory} cannot be listed ({exc.strerror})")
+            return
+        for child in children:
+            self.visit(Path(child.path), child.name, prefix, chain)
+
+    def visit(self, path: Path, name: str, prefix: str, chain: frozenset[Path]) -> None:
+        relative = prefix + name
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            self.problems.append(
+                f"{os.fsencode(path)!r} has a name that is not valid UTF-8, which a zip for "
+                "Lambda cannot hold portably"
+            )
+            return
+        try:
+            info = path.lstat()
+        except OSError as exc:
+            self.problems.append(f"{path} cannot be read ({exc.strerror})")
+            return
+        if stat.S_ISLNK(info.st_mode):
+            resolved = self.follow(path)
+            if resolved is None:
+                return
+            try:
+                info = resolved.stat()
+            except OSError as exc:
+                self.problems.append(f"{path} cannot be read ({exc.strerror})")
+                return
+            real = resolved
+        else:
+            real = path
+        is_dir = stat.S_ISDIR(info.st_mode)
+        if self.excluded(relative, name, is_dir):
+            return
+        if is_dir:
+            real = real.resolve()
+            if real in chain:
+                self.problems.append(f"{path} is a symlink loop (it leads back to {real})")
+                return
+            self.entries.append(StagedFile(relative + "/", None, 0o755, self.origin))
+            self.walk(real, relative + "/", chain | {real})
+        elif stat.S_ISREG(info.st_mode):
+            if real.resolve() in self.never_pack:
+                return
+            if not os.access(real, os.R_OK):
+                self.problems.append(f"{path} is not readable by this user")
+                return
+            self.entries.append(
+                StagedFile(relative, real, normalized_mode(info.st_mode), self.origin)
+            )
+        else:
+            kind = (
+                "FIFO"
+                if stat.S_ISFIFO(info.st_mode)
+                else "socket"
+                if stat.S_ISSOCK(info.st_mode)
+                else "device file"
+            )
+            self.problems.append(f"{path} is a {kind}, which cannot go into a zip")
+
+    def follow(self, link: Path) -> Path | None:
+        try:
+            resolved = link.resolve(strict=True)
+        except (OSError, RuntimeError):
+            # RuntimeError: a loop on Python 3.10-3.12; OSError (ELOOP/ENOENT) elsewhere.
+            target = os.readlink(link)
+            self.problems.append(f"{link} is a broken symlink or a symlink loop (-> {target})")
+            return None
+        try:
+            resolved.relative_to(self.root)
+        except ValueError:
+            self.problems.append(
+                f"{link} is a symlink to {resolved}, outside {self.root}; copy the file in "
+                "instead, so the package does not depend on this machine's layout"
+            )
+            return None
+        return resolved
+
+
+def merge(*groups: list[StagedFile], layer: bool) -> list[StagedFile]:
+    """One sorted list of entries; two files claiming one name is an error, not an overwrite."""
+    prefix = "python/" if layer else ""
+    by_name: dict[str, StagedFile] = {}
+    clashes: list[str] = []
+    for group in groups:
+        for entry in group:
+            name = prefix + entry.name
+            previous = by_name.get(name)
+            if previous is not None and not (previous.is_dir and entry.is_dir):
+                clashes.append(f"{name} ({previous.origin} and {entry.origin})")
+                continue
+            by_name[name] = StagedFile(name, entry.path, entry.mode, entry.origin)
+    if clashes:
+        raise SourceError(
+            "Two inputs provide the same archive path: "
+            + "; ".join(clashes[:10])
+            + ". Rename or exclude one of them (--exclude)."
+        )
+    if layer:
+        by_name["python/"] = StagedFile("python/", None, 0o755, "source")
+    for name in list(by_name):
+        parts = name.rstrip("/").split("/")
+        for depth in range(1, len(parts)):
+            parent = "/".join(parts[:depth]) + "/"
+            by_name.setdefault(parent, StagedFile(parent, None, 0o755, by_name[name].origin))
+    return sorted(by_name.values(), key=lambda e: e.name.encode("utf-8"))
+
+
+def case_collisions(entries: Iterable[StagedFile]) -> list[tuple[str, str]]:
+    """Names equal when case is folded: fine on Lambda, but they break checkouts on macOS."""
+    seen: dict[str, str] = {}
+    collisions = []
+    for entry in entries:
+        key = unicodedata.normalize("NFC", entry.name).casefold()
+        if key in seen and seen[key] != entry.name:
+            collisions.append((seen[key], entry.name))
+        seen.setdefault(key, entry.name)
+    return collisions
