@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import zipcraft
+from lambda_zip_action.errors import ConfigError
+from lambda_zip_action.inspection import (
+    InspectionResult,
+    inspect_zip,
+    inspection_exit_code,
+    render_json,
+    render_text,
+    run_inspect,
+)
+from lambda_zip_action.runtimes import RUNTIMES
+from zipcraft import Member
+
+
+def elf(machine: int) -> bytes:
+    header = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8) + (3).to_bytes(2, "little")
+    return (header + machine.to_bytes(2, "little")).ljust(200, b"\0")
+
+
+def pyc(version: str, flags: int = 1) -> bytes:
+    magic = RUNTIMES[version].magic.to_bytes(2, "little") + b"\r\n"
+    return magic + flags.to_bytes(4, "little") + bytes(8) + b"\xe3code"
+
+
+def codes(result: InspectionResult) -> dict[str, set[str | None]]:
+    found: dict[str, set[str | None]] = {}
+    for finding in result.findings:
+        found.setdefault(finding.code, set()).add(finding.entry)
+    return found
+
+
+CLEAN = {
+    "app.py": b"def handler(e, c): ...\n",
+    "__pycache__/app.cpython-312.pyc": pyc("3.12"),
+    "lib/_speedups.so": elf(62),
+    "lib/": b"",
+    "requests-2.32.3.dist-info/METADATA": b"Name: requests\nVersion: 2.32.3\n",
+}
+
+
+def test_clean_archive_has_no_findings_and_infers_target(tmp_path: Path) -> None:
+    result = inspect_zip(zipcraft.deterministic(tmp_path / "ok.zip", CLEAN), None, None)
+    assert result.findings == ()
+    summary = result.summary
+    assert (summary.python_version, summary.architecture) == ("3.12", "x86_64")
+    assert summary.inferred == (
+        "Python 3.12 inferred from 1 .pyc files",
+        "architecture x86_64 inferred from 1 ELF files",
+    )
+    assert [(d.name, d.version) for d in summary.distributions] == [("requests", "2.32.3")]
+    assert summary.python_versions == ("3.12",)
+    assert [n.path for n in summary.native_libraries] == ["lib/_speedups.so"]
+    assert inspection_exit_code(result, strict=True) == 0
+    assert run_inspect(tmp_path / "ok.zip", "3.12", "x86_64", "text", True)[1] == 0
+
+
+def test_wrong_architecture_and_os(tmp_path: Path) -> None:
+    files = CLEAN | {
+        "lib/mac.so": (0xCFFAEDFE).to_bytes(4, "big").ljust(64, b"\0"),
+        "lib/win.pyd": b"MZ".ljust(64, b"\0"),
+        "bin/tool": elf(183),  # no .so suffix: found by its magic
+    }
+    result = inspect_zip(zipcraft.deterministic(tmp_path / "n.zip", files), "3.12", "arm64")
+    found = codes(result)
+    assert found["wrong-os-binary"] == {"lib/mac.so", "lib/win.pyd"}
+    assert found["wrong-architecture"] == {"lib/_speedups.so"}
+    assert inspection_exit_code(result) == 1
+    mixed = inspect_zip(tmp_path / "n.zip", "3.12", None)
+    assert "mixed-architectures" in codes(mixed)
+
+
+def test_bytecode_problems(tmp_path: Path) -> None:
+    files = CLEAN | {
+        "__pycache__/stale.cpython-312.pyc": pyc("3.12", flags=0),
+        "__pycache__/old.cpython-311.pyc": pyc("3.11"),
+        "__pycache__/app.cpython-312.opt-1.pyc": pyc("3.12"),
+        "legacy.pyc": pyc("3.11"),
+    }
+    result = inspect_zip(zipcraft.deterministic(tmp_path / "b.zip", files), "3.12", "x86_64")
+    found = codes(result)
+    assert found["pyc-timestamp"] == {"__pycache__/stale.cpython-312.pyc"}
+    assert found["pyc-other-version"] == {"__pycache__/old.cpython-311.pyc"}
+    assert found["pyc-optimized"] == {"__pycache__/app.cpython-312.opt-1.pyc"}
+    assert found["pyc-wrong-magic"] == {"__pycache__/old.cpython-311.pyc", "legacy.pyc"}
+    severity = {(f.code, f.entry): f.severity for f in result.findings}
+    assert severity["pyc-wrong-magic", "legacy.pyc"] == "error"  # sourceless: import fails
+    assert severity["pyc-wrong-magic", "__pycache__/old.cpython-311.pyc"] == "warning"
+    assert inspection_exit_code(result) == 1
+
+
+def test_modes_symlinks_and_names(tmp_path: Path) -> None:
+    path = zipcraft.craft(
+        tmp_path / "m.zip",
+        [
+            Member(b"a.py", b"a", mode=0o100644),
+            Member(b"private.py", b"p", mode=0o100600),
+            Member(b"closed/", mode=0o040700),
+            Member(b"link", b"/etc/passwd", mode=0o120777),
+            Member(b"../evil", b"x"),
+            Member(b"a.py", b"again"),
+        ],
+    )
+    result = inspect_zip(path, "3.12", "x86_64")
+    found = codes(result)
+    assert found["not-world-readable"] == {"private.py", "closed/"}
+    assert found["symlink"] == {"link"}
+    assert found["parent-traversal"] == {"../evil"}
+    assert found["duplicate-name"] == {"a.py"}
+    assert found["odd-modes"] == {None}
+    assert "not-world-readable" not in codes(
+        inspect_zip(zipcraft.craft(tmp_path / "ok.zip", [Member(b"a.py", b"a")]), None, None)
+    )
+
+
+def test_info_zip_is_not_reproducible(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "b.py").write_text("b")
+    (root / "a.py").write_text("a")
+    subprocess.run(["zip", "-q", "-r", str(tmp_path / "i.zip"), "."], cwd=root, check=True)
+    found = codes(inspect_zip(tmp_path / "i.zip", None, None))
+    assert "extra-fields" in found
+    assert "timestamps-not-fixed" in found or "timestamps-differ" in found
+    clean = codes(inspect_zip(zipcraft.deterministic(tmp_path / "d.zip", {"a": b"a"}), None, None))
+    assert clean == {}
+
+
+def test_zipfile_defaults_and_data_descriptors(tmp_path: Path) -> None:
+    stream = zipcraft.NonSeekable()
+    with zipfile.ZipFile(stream, "w") as zf:  # type: ignore[arg-type]
+        info = zipfile.ZipInfo("z.py", (2024, 5, 6, 7, 8, 10))
+        info.create_system = 0
+        zf.writestr(info, b"z")
+        zf.writestr(zipfile.ZipInfo("a.py", zipcraft.FIXED), b"a")
+    path = tmp_path / "s.zip"
+    path.write_bytes(bytes(stream.data))
+    found = codes(inspect_zip(path, None, None))
+    assert found["data-descriptors"] == {None}
+    assert found["create-system-not-unix"] == {None}
+    assert found["unsorted-entries"] == {None}
+    assert found["timestamps-differ"] == {None}
+    assert found["not-world-readable"] == {"z.py", "a.py"}  # zipfile's default is 0600
+
+
+def test_size_limits(tmp_path: Path) -> None:
+    big = zipcraft.craft(
+        tmp_path / "big.zip",
+        [Member(b"data.bin", b"\0" * (300 << 20), method=8, declared_size=300 << 20)],
+    )
+    found = codes(inspect_zip(big, None, None))
+    assert found["over-unzipped-limit"] == {None}
+    assert "over-zipped-limit" not in found
+    assert found["ratio-exceeded"] == {"data.bin"}
+
+
+def test_render_and_errors(tmp_path: Path) -> None:
+    path = zipcraft.craft(tmp_path / "m.zip", [Member(b"x.py", b"x", mode=0o100600)])
+    text, code = run_inspect(path, None, None, "text", False)
+    assert code == 1 and "error not-world-readable (1):" in text
+    data = json.loads(render_json(inspect_zip(path, None, None)))
+    assert {f["code"] for f in data["findings"]} == {"not-world-readable", "odd-modes"}
+    assert render_text(inspect_zip(path, None, None)) == text
+    with pytest.raises(ConfigError):
+        inspect_zip(path, "2.7", None)
+    with pytest.raises(ConfigError):
+        inspect_zip(path, None, "sparc")
+
+
+def test_warnings_fail_only_when_strict(tmp_path: Path) -> None:
+    path = zipcraft.deterministic(tmp_path / "w.zip", {"b.py": b"b", "a.py": b"a"})
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr(zipfile.ZipInfo("0.py", zipcraft.FIXED), b"0")  # unsorted, 0600
+    result = inspect_zip(path, None, None)
+    assert inspection_exit_code(result) == 1  # 0600 is an error
+    ok = zipcraft.craft(tmp_path / "ok.zip", [Member(b"b.py", b"b"), Member(b"a.py", b"a")])
+    unsorted = inspect_zip(ok, None, None)
+    assert {f.severity for f in unsorted.findings} == {"warning"}
+    assert inspection_exit_code(unsorted) == 0
+    assert inspection_exit_code(unsorted, strict=True) == 1
