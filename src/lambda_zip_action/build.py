@@ -41,6 +41,7 @@ class BuildResult:
     distributions: tuple[Distribution, ...]
     sizes: SizeReport
     requirements: RequirementSet
+    interpreter: Path
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -58,6 +59,7 @@ def build(
     on_event: Listener = ignore,
     workers: int | None = None,
     rebuild_sdists: bool = False,
+    reverse_traversal: bool = False,
 ) -> BuildResult:
     """Build the zip and manifest described by `config`; `env` is the environment for tools."""
     workers = workers or default_workers()
@@ -117,8 +119,11 @@ def build(
 
         on_event(Event("stage", "Staging sources"))
         never_pack = (config.output, config.manifest)
-        groups = [collect(dependencies, "dependency")]
-        groups += [collect(src, "source", config.excludes, never_pack) for src in config.sources]
+        groups = [collect(dependencies, "dependency", reverse=reverse_traversal)]
+        groups += [
+            collect(src, "source", config.excludes, never_pack, reverse=reverse_traversal)
+            for src in config.sources
+        ]
         if not any(entry for group in groups[1:] for entry in group):
             warn("the source directories are empty: the package holds dependencies only")
         entries = merge(*groups, layer=config.layout == "layer")
@@ -140,6 +145,7 @@ def build(
                 env,
                 workers,
                 progress=lambda done, total: on_event(Event("progress", "compile", done, total)),
+                reverse=reverse_traversal,
             )
             for name, why in compiled.skipped:
                 on_event(Event("info", f"left {name} as source: it does not compile ({why})"))
@@ -152,7 +158,13 @@ def build(
         if sizes.problems:
             warn(sizes.describe())
         return BuildResult(
-            config, result, installed.distributions, sizes, requirements, tuple(warnings)
+            config,
+            result,
+            installed.distributions,
+            sizes,
+            requirements,
+            interpreter.path,
+            tuple(warnings),
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

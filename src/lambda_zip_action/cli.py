@@ -16,6 +16,7 @@ from lambda_zip_action.config import BuildConfig, make_config
 from lambda_zip_action.errors import LambdaZipError
 from lambda_zip_action.events import Event
 from lambda_zip_action.runtimes import ARCHITECTURES, DEFAULT_PYTHON_VERSION, LAYOUTS, RUNTIMES
+from lambda_zip_action.verify import render_verify, verify
 
 
 def _build_options(parser: argparse.ArgumentParser) -> None:
@@ -101,7 +102,9 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
     )
     add("--jobs", type=int, metavar="N", help="parallel workers (never changes the bytes)")
     add("--json", action="store_true", help="print the result as one JSON object on stdout")
-    # fmt: skip
+    # Used by verify's second build; not for users.
+    add("--reverse-traversal", action="store_true", help=argparse.SUPPRESS)
+    add("--rebuild-sdists", action="store_true", help=argparse.SUPPRESS)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -114,6 +117,15 @@ def make_parser() -> argparse.ArgumentParser:
 
     build_parser = commands.add_parser("build", help="build the zip and its manifest")
     _build_options(build_parser)
+    build_parser.add_argument(
+        "--verify", action="store_true", help="then rebuild from scratch and compare (as verify)"
+    )
+    verify_parser = commands.add_parser(
+        "verify",
+        help="build, rebuild in a different environment, compare; exit 0 reproducible, "
+        "1 not reproducible, 2 build failed",
+    )
+    _build_options(verify_parser)
 
     diff_parser = commands.add_parser(
         "diff", help="explain how two zips (or manifests) differ; exit 1 when the bytes differ"
@@ -200,7 +212,26 @@ def render_result(result: BuildResult) -> str:
 
 def _run_build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     config = config_from_args(args, env)
-    result = build(config, env, _Progress(sys.stderr), workers=args.jobs)
+    progress = _Progress(sys.stderr)
+    if args.command == "verify" or args.verify:
+        verified = verify(config, env, progress, workers=args.jobs)
+        document = {**result_document(verified.first), "reproducible": verified.reproducible,
+                    "rebuild_sha256": verified.second_sha256}  # fmt: skip
+        if args.json:
+            sys.stdout.write(json.dumps(document, sort_keys=True) + "\n")
+            if not verified.reproducible:
+                sys.stderr.write(render_verify(verified))
+        else:
+            sys.stdout.write(render_result(verified.first) + render_verify(verified))
+        return verified.exit_code
+    result = build(
+        config,
+        env,
+        progress,
+        workers=args.jobs,
+        rebuild_sdists=args.rebuild_sdists,
+        reverse_traversal=args.reverse_traversal,
+    )
     if args.json:
         sys.stdout.write(json.dumps(result_document(result), sort_keys=True) + "\n")
     else:
@@ -229,7 +260,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     environment = dict(os.environ if env is None else env)
     args = make_parser().parse_args(argv)
     try:
-        if args.command == "build":
+        if args.command in ("build", "verify"):
             return _run_build(args, environment)
         if args.command == "diff":
             return _run_diff(args)

@@ -86,6 +86,7 @@ def compile_entries(
     env: Mapping[str, str],
     workers: int,
     progress: Callable[[int, int], None] | None = None,
+    reverse: bool = False,
 ) -> CompileResult:
     """Compile every `.py` entry; return the .pyc entries, to be merged into the archive."""
     jobs = []
@@ -129,8 +130,11 @@ def compile_entries(
             progress(done, len(jobs))
         return [(str(d), str(m)) for d, m in json.loads(completed.stdout)]
 
+    # `reverse` starts the groups in the opposite order (verify's second build): the bytes of a
+    # group must not depend on which groups ran before or beside it.
+    order = list(reversed(groups)) if reverse else groups
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        failures = [failure for result in pool.map(run, groups) for failure in result]
+        failures = [failure for result in pool.map(run, order) for failure in result]
 
     failed_paths = {path for path, _ in failures}
     own = [(path, why) for path, why in failures if _origin(path, jobs) == "source"]

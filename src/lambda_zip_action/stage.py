@@ -52,9 +52,15 @@ def collect(
     origin: Origin,
     excludes: Iterable[str] = (),
     never_pack: Iterable[Path] = (),
+    reverse: bool = False,
 ) -> list[StagedFile]:
-    """Every file and directory under `root`, following links that stay inside it."""
+    """Every file and directory under `root`, following links that stay inside it.
+
+    `reverse` walks each directory in reverse order: verify uses it to prove that nothing
+    downstream depends on the order of the walk.
+    """
     walker = _Walker(root.resolve(), origin, tuple(excludes), {p.resolve() for p in never_pack})
+    walker.reverse = reverse
     walker.walk(walker.root, "", frozenset({walker.root}))
     if walker.problems:
         shown = walker.problems[:10]
@@ -78,6 +84,7 @@ class _Walker:
         self.never_pack = never_pack
         self.entries: list[StagedFile] = []
         self.problems: list[str] = []
+        self.reverse = False
 
     def excluded(self, relative: str, name: str, is_dir: bool) -> bool:
         if self.origin == "source":
@@ -94,7 +101,7 @@ class _Walker:
     def walk(self, directory: Path, prefix: str, chain: frozenset[Path]) -> None:
         try:
             with os.scandir(directory) as scan:
-                children = sorted(scan, key=lambda e: e.name)
+                children = sorted(scan, key=lambda e: e.name, reverse=self.reverse)
         except OSError as exc:
             self.problems.append(f"{directory} cannot be listed ({exc.strerror})")
             return

@@ -1,0 +1,237 @@
+"""Prove a build reproducible: build again from scratch where a careless pipeline would leak.
+
+The second build runs in a fresh process of this tool, with another temporary directory at
+another depth, umask 077, another time zone and locale, another PYTHONHASHSEED, another number
+of workers and every walk the tool controls reversed. It shares nothing with the first build but
+the installers' download cache, whose files are checked by hash, and it rebuilds anything built
+locally from an sdist instead of taking the first build's wheel from that cache: a cache would
+hide a nondeterministic build. Then both zips are compared byte for byte, and any difference is
+explained entry by entry.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambda_zip_action.build import BuildResult, build
+from lambda_zip_action.config import BuildConfig
+from lambda_zip_action.diff import DiffResult, diff, render_text
+from lambda_zip_action.errors import LambdaZipError
+from lambda_zip_action.events import Event, Listener, ignore
+
+PYC_HEADER = 16
+SHOWN_DIFF_LINES = 12
+
+
+class RebuildError(LambdaZipError):
+    """The second build failed where the first succeeded: that is itself not reproducible."""
+
+    kind = "verify"
+
+
+@dataclass(frozen=True)
+class EntryExplanation:
+    name: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    first: BuildResult
+    second_sha256: str
+    reproducible: bool
+    differences: DiffResult | None
+    entries: tuple[EntryExplanation, ...]
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.reproducible else 1
+
+
+def verify(
+    config: BuildConfig,
+    env: Mapping[str, str],
+    on_event: Listener = ignore,
+    workers: int | None = None,
+) -> VerifyResult:
+    first = build(config, env, on_event, workers)
+    on_event(Event("stage", "Rebuilding from scratch in a different environment to verify"))
+    scratch = Path(tempfile.mkdtemp(prefix="lambda-zip-verify-", dir=config.temp_root))
+    try:
+        second_zip = _rebuild(config, first, env, scratch, on_event, workers)
+        second_sha = _sha256(second_zip)
+        if second_sha == first.archive.sha256:
+            return VerifyResult(first, second_sha, True, None, ())
+        differences = diff(config.output, second_zip)
+        entries = explain_entries(config.output, second_zip, differences)
+        return VerifyResult(first, second_sha, False, differences, entries)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _rebuild(
+    config: BuildConfig,
+    first: BuildResult,
+    env: Mapping[str, str],
+    scratch: Path,
+    on_event: Listener,
+    workers: int | None,
+) -> Path:
+    deep = scratch / "a" / "much" / "deeper" / "temporary" / "directory"
+    deep.mkdir(parents=True)
+    output = scratch / "rebuild" / config.output.name
+    command = [
+        sys.executable, "-m", "lambda_zip_action", "build",
+        "--project", str(config.project_dir),
+        "--python-version", config.python_version,
+        "--architecture", config.architecture,
+        "--installer", config.installer,
+        "--layout", config.layout,
+        "--output", str(output),
+        "--compression-level", str(config.compression_level),
+        "--source-invalidation", config.source_invalidation,
+        "--jobs", str(1 if (workers or os.cpu_count() or 1) > 1 else 3),
+        "--reverse-traversal", "--rebuild-sdists", "--json",
+    ]  # fmt: skip
+    for source in config.sources:
+        command += ["--source", str(source)]
+    if config.requirements is not None:
+        command += ["--requirements", str(config.requirements)]
+    for pattern in config.excludes:
+        command += ["--exclude", pattern]
+    if config.compile:
+        command += ["--python", str(first.interpreter)]
+    else:
+        command.append("--no-compile")
+    child_env = {
+        **env,
+        "TMPDIR": str(deep),
+        "TZ": "Pacific/Kiritimati" if env.get("TZ") != "Pacific/Kiritimati" else "America/Adak",
+        "LC_ALL": "C" if env.get("LC_ALL", env.get("LANG", "")) != "C" else "C.UTF-8",
+        "PYTHONHASHSEED": str(random.SystemRandom().randrange(1, 2**32 - 1)),
+    }
+    if config.source_date_epoch is not None:
+        child_env["SOURCE_DATE_EPOCH"] = str(config.source_date_epoch)
+    else:
+        child_env.pop("SOURCE_DATE_EPOCH", None)
+    completed = subprocess.run(
+        command,
+        env=child_env,
+        cwd=deep,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: os.umask(0o077),  # noqa: PLW1509 - no threads touch the child yet
+    )
+    for line in completed.stderr.splitlines():
+        on_event(Event("info", f"rebuild: {line}"))
+    if completed.returncode != 0:
+        raise RebuildError(
+            "The first build succeeded but the verifying rebuild failed, so the build is not "
+            f"reproducible: {completed.stderr.strip().splitlines()[-1:] or completed.returncode}"
+        )
+    return Path(json.loads(completed.stdout)["path"])
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def explain_entries(old: Path, new: Path, result: DiffResult) -> tuple[EntryExplanation, ...]:
+    """Say how each changed entry differs: a short diff for text, header or code for .pyc."""
+    explanations = []
+    with zipfile.ZipFile(old) as before, zipfile.ZipFile(new) as after:
+        for change in result.files.changed[:50]:
+            if not change.content_changed:
+                explanations.append(
+                    EntryExplanation(change.path, f"mode {change.old_mode} -> {change.new_mode}")
+                )
+                continue
+            explanations.append(
+                EntryExplanation(
+                    change.path,
+                    _explain(change.path, before.read(change.path), after.read(change.path)),
+                )
+            )
+    return tuple(explanations)
+
+
+def _explain(name: str, old: bytes, new: bytes) -> str:
+    if name.endswith(".pyc"):
+        if old[:PYC_HEADER] != new[:PYC_HEADER]:
+            part = (
+                "magic"
+                if old[:4] != new[:4]
+                else "flags"
+                if old[4:8] != new[4:8]
+                else ("source hash" if old[4:8] != b"\0\0\0\0" else "source mtime or size")
+            )
+            where = f"header differs ({part})"
+        else:
+            where = "header is equal; the code object differs"
+        offset = next(
+            (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
+            min(len(old), len(new)),
+        )
+        return (
+            f"bytecode: {where}; first differing byte at offset {offset} "
+            f"({len(old)} -> {len(new)} bytes). Same source compiled differently: marshal output "
+            "depends on the compiling process (grouping, order, hash seed)."
+        )
+    if old[:4] == b"\x7fELF" or ".so" in name.rsplit("/", 1)[-1]:
+        return (
+            f"native library: {len(old)} bytes sha256 {hashlib.sha256(old).hexdigest()[:16]} -> "
+            f"{len(new)} bytes sha256 {hashlib.sha256(new).hexdigest()[:16]}"
+        )
+    try:
+        old_text, new_text = old.decode("utf-8"), new.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"binary: {len(old)} -> {len(new)} bytes"
+    lines = list(
+        difflib.unified_diff(
+            old_text.splitlines(), new_text.splitlines(), "first", "second", n=1, lineterm=""
+        )
+    )[2:]
+    shown = lines[:SHOWN_DIFF_LINES]
+    more = len(lines) - len(shown)
+    return (
+        "text differs:\n"
+        + "\n".join("      " + line for line in shown)
+        + (f"\n      ... {more} more lines" if more > 0 else "")
+    )
+
+
+def render_verify(result: VerifyResult) -> str:
+    first = result.first.archive.sha256
+    if result.reproducible:
+        return f"reproducible: both builds are {first}\n"
+    lines = [
+        "NOT reproducible:",
+        f"  first build   {first}",
+        f"  second build  {result.second_sha256}",
+    ]
+    if result.entries:
+        lines.append("Entries whose content differs:")
+        for entry in result.entries:
+            lines.append(f"  {entry.name}: {entry.detail}")
+    if result.differences is not None:
+        lines.append("")
+        lines.append(render_text(result.differences).rstrip())
+    return "\n".join(lines) + "\n"
