@@ -104,11 +104,12 @@ def load_requirements(
 
 def _toml(path: Path, data: bytes) -> dict[str, Any]:
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        document: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RequirementsError(
             f"{path} is not valid TOML ({exc}). Regenerate it with the tool that wrote it."
         ) from exc
+    return document
 
 
 def _logical_lines(text: str, path: Path) -> Iterator[str]:
@@ -209,7 +210,9 @@ def _poetry_lines(path: Path, lock: dict[str, Any], marker_env: Mapping[str, str
         raise RequirementsError(
             f"{path} has no [[package]] entries; regenerate it with poetry lock."
         )
-    by_name = {canonicalize_name(str(p.get("name", ""))): p for p in packages}
+    by_name: dict[str, dict[str, Any]] = {
+        canonicalize_name(str(p.get("name", ""))): p for p in packages
+    }
     legacy_files = lock.get("metadata", {}).get("files", {})
     if any("groups" in p for p in packages):
         selected = [p for p in packages if _poetry_main(p, marker_env, path)]
