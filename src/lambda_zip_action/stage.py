@@ -31,6 +31,7 @@ class StagedFile:
     path: Path | None  # None for directories
     mode: int
     origin: Origin
+    size: int = 0  # bytes on disk when staged; lets the archive writer batch small files
 
     @property
     def is_dir(self) -> bool:
@@ -59,7 +60,14 @@ def collect(
     `reverse` walks each directory in reverse order: verify uses it to prove that nothing
     downstream depends on the order of the walk.
     """
-    walker = _Walker(root.resolve(), origin, tuple(excludes), {p.resolve() for p in never_pack})
+    identities = set()
+    for path in never_pack:
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        identities.add((info.st_dev, info.st_ino))
+    walker = _Walker(root.resolve(), origin, tuple(excludes), identities)
     walker.reverse = reverse
     walker.walk(walker.root, "", frozenset({walker.root}))
     if walker.problems:
@@ -76,7 +84,11 @@ def collect(
 
 class _Walker:
     def __init__(
-        self, root: Path, origin: Origin, excludes: tuple[str, ...], never_pack: set[Path]
+        self,
+        root: Path,
+        origin: Origin,
+        excludes: tuple[str, ...],
+        never_pack: set[tuple[int, int]],
     ) -> None:
         self.root = root
         self.origin: Origin = origin
@@ -146,13 +158,14 @@ class _Walker:
             self.entries.append(StagedFile(relative + "/", None, 0o755, self.origin))
             self.walk(real, relative + "/", chain | {real})
         elif stat.S_ISREG(info.st_mode):
-            if real.resolve() in self.never_pack:
+            # The output (and manifest) by identity, wherever they lie: never pack the zip into itself.
+            if (info.st_dev, info.st_ino) in self.never_pack:
                 return
             if not os.access(real, os.R_OK):
                 self.problems.append(f"{path} is not readable by this user")
                 return
             self.entries.append(
-                StagedFile(relative, real, normalized_mode(info.st_mode), self.origin)
+                StagedFile(relative, real, normalized_mode(info.st_mode), self.origin, info.st_size)
             )
         else:
             kind = (
@@ -195,7 +208,7 @@ def merge(*groups: list[StagedFile], layer: bool) -> list[StagedFile]:
             if previous is not None and not (previous.is_dir and entry.is_dir):
                 clashes.append(f"{name} ({previous.origin} and {entry.origin})")
                 continue
-            by_name[name] = StagedFile(name, entry.path, entry.mode, entry.origin)
+            by_name[name] = StagedFile(name, entry.path, entry.mode, entry.origin, entry.size)
     if clashes:
         raise SourceError(
             "Two inputs provide the same archive path: "
