@@ -543,7 +543,8 @@ def _diff_container(before: _Side, after: _Side) -> tuple[ContainerDifference, .
             f"{before.archive.zip64} vs {after.archive.zip64}",
         )
     found = kinds.result()
-    if found or before.files.keys() != after.files.keys():
+    content_differs = any(before.files[name] != after.files[name] for name in common)
+    if found or content_differs or before.files.keys() != after.files.keys():
         return found
     return (_first_difference(before.archive, after.archive),)
 

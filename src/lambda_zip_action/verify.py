@@ -158,7 +158,7 @@ def explain_entries(old: Path, new: Path, result: DiffResult) -> tuple[EntryExpl
     """Say how each changed entry differs: a short diff for text, header or code for .pyc."""
     explanations = []
     with zipfile.ZipFile(old) as before, zipfile.ZipFile(new) as after:
-        for change in result.files.changed[:50]:
+        for change in result.files.changed:
             if not change.content_changed:
                 explanations.append(
                     EntryExplanation(change.path, f"mode {change.old_mode} -> {change.new_mode}")
@@ -175,26 +175,7 @@ def explain_entries(old: Path, new: Path, result: DiffResult) -> tuple[EntryExpl
 
 def _explain(name: str, old: bytes, new: bytes) -> str:
     if name.endswith(".pyc"):
-        if old[:PYC_HEADER] != new[:PYC_HEADER]:
-            part = (
-                "magic"
-                if old[:4] != new[:4]
-                else "flags"
-                if old[4:8] != new[4:8]
-                else ("source hash" if old[4:8] != b"\0\0\0\0" else "source mtime or size")
-            )
-            where = f"header differs ({part})"
-        else:
-            where = "header is equal; the code object differs"
-        offset = next(
-            (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
-            min(len(old), len(new)),
-        )
-        return (
-            f"bytecode: {where}; first differing byte at offset {offset} "
-            f"({len(old)} -> {len(new)} bytes). Same source compiled differently: marshal output "
-            "depends on the compiling process (grouping, order, hash seed)."
-        )
+        return _explain_pyc(old, new)
     if old[:4] == b"\x7fELF" or ".so" in name.rsplit("/", 1)[-1]:
         return (
             f"native library: {len(old)} bytes sha256 {hashlib.sha256(old).hexdigest()[:16]} -> "
@@ -216,6 +197,44 @@ def _explain(name: str, old: bytes, new: bytes) -> str:
         + "\n".join("      " + line for line in shown)
         + (f"\n      ... {more} more lines" if more > 0 else "")
     )
+
+
+def _explain_pyc(old: bytes, new: bytes) -> str:
+    parts = []
+    source_changed = False
+    if old[:PYC_HEADER] != new[:PYC_HEADER]:
+        if old[:4] != new[:4]:
+            field = "magic: another Python version"
+        elif old[4:8] != new[4:8]:
+            field = "flags: another invalidation mode"
+        elif old[4:8] != b"\0\0\0\0":
+            field = "source hash"
+            source_changed = True
+        else:
+            field = "source mtime or size"
+        parts.append(f"header differs ({field})")
+    else:
+        parts.append("header is equal")
+    body = next(
+        (
+            i
+            for i, (a, b) in enumerate(zip(old[PYC_HEADER:], new[PYC_HEADER:], strict=False))
+            if a != b
+        ),
+        None if len(old) == len(new) else min(len(old), len(new)) - PYC_HEADER,
+    )
+    parts.append(
+        "code object is equal"
+        if body is None
+        else f"the code object differs at offset {PYC_HEADER + body}"
+    )
+    cause = (
+        "the source itself changed (its hash is in the header)"
+        if source_changed
+        else "the same source compiled differently: marshal output depends on the compiling "
+        "process (grouping, order, hash seed)"
+    )
+    return f"bytecode: {'; '.join(parts)} ({len(old)} -> {len(new)} bytes); {cause}"
 
 
 def render_verify(result: VerifyResult) -> str:
