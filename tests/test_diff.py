@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import zipcraft
 from lambda_zip_action.diff import (
     DiffResult,
     diff,
@@ -20,6 +19,8 @@ from lambda_zip_action.diff import (
     run_diff,
 )
 from lambda_zip_action.errors import ArchiveReadError
+
+import zipcraft
 
 
 @pytest.fixture

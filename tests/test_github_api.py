@@ -6,15 +6,6 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from fake_github import (
-    BOT_LOGIN,
-    BOT_TOKEN,
-    MALLORY_TOKEN,
-    PAT_TOKEN,
-    READ_ONLY_TOKEN,
-    FakeGitHub,
-    fake_github,
-)
 from lambda_zip_action import __version__
 from lambda_zip_action.errors import ConfigError, LambdaZipError
 from lambda_zip_action.github_api import (
@@ -29,6 +20,16 @@ from lambda_zip_action.github_api import (
     ValidationError,
     marker_for,
     trim_body,
+)
+
+from fake_github import (
+    BOT_LOGIN,
+    BOT_TOKEN,
+    MALLORY_TOKEN,
+    PAT_TOKEN,
+    READ_ONLY_TOKEN,
+    FakeGitHub,
+    fake_github,
 )
 
 REPO = "octo/app"

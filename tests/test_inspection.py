@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import zipcraft
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.inspection import (
     InspectionResult,
@@ -18,6 +17,8 @@ from lambda_zip_action.inspection import (
     run_inspect,
 )
 from lambda_zip_action.runtimes import RUNTIMES
+
+import zipcraft
 from zipcraft import Member
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import PROJECTS
 
 from lambda_zip_action.errors import RequirementsError
 from lambda_zip_action.requirements import load_requirements
 from lambda_zip_action.runtimes import RUNTIMES
+
+from support import PROJECTS
 
 
 def no_uv(_: Path) -> str:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import zipcraft
 from lambda_zip_action.errors import ArchiveReadError
 from lambda_zip_action.zipread import (
     EXTRA_EXTENDED_TIMESTAMP,
@@ -19,6 +18,8 @@ from lambda_zip_action.zipread import (
     read_archive,
     unix_ids,
 )
+
+import zipcraft
 from zipcraft import Member
 
 

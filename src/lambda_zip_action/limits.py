@@ -61,8 +61,14 @@ def size_report(
 ) -> SizeReport:
     per_owner: dict[str, int] = {}
     for entry in entries:
-        top = entry.name.removeprefix(prefix).split("/")[0]
-        key = owned.get(top, top)
+        if entry.sha256 is None:
+            continue  # a directory: no bytes, and no owner of its own
+        parts = entry.name.removeprefix(prefix).split("/")
+        top = parts[0]
+        if top == "__pycache__" and len(parts) == 2 and parts[1]:
+            # Bytecode of a top-level module (six.py) belongs to the module's distribution.
+            top = parts[1].split(".")[0] + ".py"
+        key = owned.get(top, parts[0])
         per_owner[key] = per_owner.get(key, 0) + entry.size
     largest = tuple(sorted(per_owner.items(), key=lambda item: (-item[1], item[0])))
     return SizeReport(zipped, sum(e.size for e in entries), largest)

@@ -181,7 +181,9 @@ def _parse(spec: str, path: Path) -> Requirement | None:
     try:
         return Requirement(spec)
     except InvalidRequirement as exc:
-        raise RequirementsError(f"{path} has an invalid requirement {spec!r}: {exc}.") from exc
+        raise RequirementsError(
+            f"{path} has an invalid requirement {spec!r}: {_reason(exc)}."
+        ) from exc
 
 
 def _pinned(requirement: Requirement) -> bool:
@@ -313,4 +315,10 @@ def _marker(text: str, path: Path) -> Marker:
     try:
         return Marker(text)
     except InvalidMarker as exc:
-        raise RequirementsError(f"{path} has an invalid marker {text!r}: {exc}.") from exc
+        raise RequirementsError(f"{path} has an invalid marker {text!r}: {_reason(exc)}.") from exc
+
+
+def _reason(exc: Exception) -> str:
+    # packaging appends the input and a caret on lines of their own; an error is one line.
+    lines = str(exc).splitlines()
+    return lines[0].strip() if lines else type(exc).__name__
