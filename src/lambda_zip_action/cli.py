@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from lambda_zip_action import __version__
+from lambda_zip_action import __version__, github
 from lambda_zip_action.build import BuildResult, build
 from lambda_zip_action.config import BuildConfig, make_config
 from lambda_zip_action.errors import LambdaZipError
@@ -142,6 +142,7 @@ def make_parser() -> argparse.ArgumentParser:
     inspect_parser.add_argument("--architecture", choices=[*ARCHITECTURES, "aarch64"])
     inspect_parser.add_argument("--format", choices=["text", "json"], default="text")
     inspect_parser.add_argument("--strict", action="store_true", help="warnings fail too")
+    github.add_commands(commands)
     return parser
 
 
@@ -259,6 +260,8 @@ def _run_inspect(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     environment = dict(os.environ if env is None else env)
     args = make_parser().parse_args(argv)
+    if args.command in ("action", "comment"):
+        return github.run(args, environment)
     try:
         if args.command in ("build", "verify"):
             return _run_build(args, environment)
