@@ -67,7 +67,7 @@ def dos_datetime(epoch: int | None) -> tuple[int, int]:
 
 
 def reference_zlib(version: str = zlib.ZLIB_RUNTIME_VERSION) -> bool:
-    """madler zlib 1.x gives the bytes everyone else's reference zlib gives; zlib-ng and others don't."""
+    """madler zlib 1.x agrees with every other reference zlib; zlib-ng and others do not."""
     return re.fullmatch(r"1\.\d+(\.\d+)*", version) is not None
 
 
@@ -286,7 +286,7 @@ def _write_end(writer: _HashingWriter, central: list[bytes]) -> None:
                 count,
                 size,
                 start,
-            )  # fmt: skip
+            )
         )
         writer.write(struct.pack("<IIQI", 0x07064B50, 0, zip64_end, 1))
         count, size, start = COUNT_LIMIT, min(size, ZIP64_LIMIT), ZIP64_LIMIT
@@ -310,9 +310,9 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        Path(temporary).chmod(0o644)
+        Path(temporary).replace(path)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(temporary)
+            Path(temporary).unlink()
         raise

@@ -325,7 +325,8 @@ def check_platform(distributions: tuple[Distribution, ...], request: InstallRequ
 
 
 _UV_NO_WHEEL = re.compile(
-    r"`?([A-Za-z0-9_.\-]+)(?:==|\s+)v?([0-9][^\s`@]*)`?.*?(?:doesn't have|has no)[^\n]*(?:wheel|platform)"
+    r"`?([A-Za-z0-9_.\-]+)(?:==|\s+)v?([0-9][^\s`@]*)`?"
+    r".*?(?:doesn't have|has no)[^\n]*(?:wheel|platform)"
 )
 _PIP_NO_DIST = re.compile(r"No matching distribution found for ([^\s]+)")
 _CONNECTION = re.compile(

@@ -80,7 +80,8 @@ def find_interpreter(
         if found is not None and found.minor == python_version:
             return found
     raise InterpreterError(
-        f"No CPython {python_version} interpreter found (looked with uv, for python{python_version} "
+        f"No CPython {python_version} interpreter found (looked with uv, for "
+        f"python{python_version} "
         f"on PATH, and under pyenv). Bytecode must be compiled by the runtime's own minor version. "
         f"Install one (for example `uv python install {python_version}`) and pass it with "
         f"--python, or build without bytecode using --no-compile."

@@ -31,7 +31,8 @@ class SizeReport:
             )
         if self.unzipped > UNZIPPED_LIMIT:
             found.append(
-                f"the package is {_mb(self.unzipped)} unzipped, over Lambda's {_mb(UNZIPPED_LIMIT)} "
+                f"the package is {_mb(self.unzipped)} unzipped, over Lambda's "
+                f"{_mb(UNZIPPED_LIMIT)} "
                 "limit for a function and its layers"
             )
         return found

@@ -250,9 +250,9 @@ def _poetry_closure(
         if canonicalize_name(name) == "python":
             continue
         extras = spec.get("extras", []) if isinstance(spec, dict) else []
-        if isinstance(spec, dict) and spec.get("markers"):
-            if not _marker(spec["markers"], path).evaluate({**marker_env, "extra": ""}):
-                continue
+        markers = spec.get("markers") if isinstance(spec, dict) else None
+        if markers and not _marker(markers, path).evaluate({**marker_env, "extra": ""}):
+            continue
         roots.append((name, list(extras)))
     for dep in project.get("project", {}).get("dependencies", []):
         requirement = Requirement(dep)

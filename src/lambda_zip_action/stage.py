@@ -158,7 +158,7 @@ class _Walker:
             self.entries.append(StagedFile(relative + "/", None, 0o755, self.origin))
             self.walk(real, relative + "/", chain | {real})
         elif stat.S_ISREG(info.st_mode):
-            # The output (and manifest) by identity, wherever they lie: never pack the zip into itself.
+            # The output and manifest, by identity wherever they lie: never pack a zip into itself.
             if (info.st_dev, info.st_ino) in self.never_pack:
                 return
             if not os.access(real, os.R_OK):
@@ -182,7 +182,7 @@ class _Walker:
             resolved = link.resolve(strict=True)
         except (OSError, RuntimeError):
             # RuntimeError: a loop on Python 3.10-3.12; OSError (ELOOP/ENOENT) elsewhere.
-            target = os.readlink(link)
+            target = link.readlink()
             self.problems.append(f"{link} is a broken symlink or a symlink loop (-> {target})")
             return None
         try:

@@ -134,7 +134,7 @@ def _rebuild(
         capture_output=True,
         text=True,
         check=False,
-        preexec_fn=lambda: os.umask(0o077),  # noqa: PLW1509 - no threads touch the child yet
+        preexec_fn=lambda: os.umask(0o077),  # the child is a fresh process
     )
     for line in completed.stderr.splitlines():
         on_event(Event("info", f"rebuild: {line}"))
