@@ -16,7 +16,7 @@ from pathlib import Path
 from lambda_zip_action.archive import ArchiveResult, atomic_output, reference_zlib, write_zip
 from lambda_zip_action.compile import compile_entries, default_workers
 from lambda_zip_action.config import BuildConfig
-from lambda_zip_action.errors import InterpreterError, LimitError, OutputError
+from lambda_zip_action.errors import InterpreterError, LimitError, OutputError, SourceError
 from lambda_zip_action.events import Event, Listener, ignore
 from lambda_zip_action.install import (
     Distribution,
@@ -124,9 +124,15 @@ def build(
             collect(src, "source", config.excludes, never_pack, reverse=reverse_traversal)
             for src in config.sources
         ]
-        if not any(entry for group in groups[1:] for entry in group):
-            warn("the source directories are empty: the package holds dependencies only")
         entries = merge(*groups, layer=config.layout == "layer")
+        if not any(not entry.is_dir for entry in entries):
+            raise SourceError(
+                f"Nothing to package: {', '.join(str(s) for s in config.sources)} hold no files "
+                "and there are no dependencies. Lambda refuses an empty zip; point --source at "
+                "your code."
+            )
+        if not any(not entry.is_dir for group in groups[1:] for entry in group):
+            warn("the source directories hold no files: the package holds dependencies only")
         for first, second in case_collisions(entries):
             warn(
                 f"{first} and {second} differ only in case: they cannot both be checked out "
