@@ -152,7 +152,7 @@ def make_repository(root: Path) -> dict[str, str]:
     pyproject = repo / "fn" / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('    "python-dateutil==2.9.0.post0",\n', ""))
     subprocess.run(
-        [str(Path(sys.executable).parent / "uv"), "lock", "--offline", "--quiet"],
+        [str(Path(sys.executable).parent / "uv"), "lock", "--quiet"],
         cwd=repo / "fn",
         env=support.tool_env(),
         check=True,
