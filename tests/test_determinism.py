@@ -646,3 +646,31 @@ def test_uv_and_pip_give_the_same_zip(
     assert (uv_tree / dist_info / "RECORD").read_bytes() != (
         pip_tree / dist_info / "RECORD"
     ).read_bytes()
+
+
+def test_local_path_dependency_gives_the_same_zip_with_uv_and_pip(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    package = project / "lib" / "tinylib"
+    package.mkdir(parents=True)
+    (project / "lib" / "pyproject.toml").write_text(
+        '[project]\nname = "tinylib"\nversion = "1.0"\n'
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+    )
+    (package / "__init__.py").write_text("X = 1\n")
+    (project / "src").mkdir()
+    (project / "src" / "handler.py").write_text("import tinylib\n")
+    # Relative to the requirements file, not to where the build runs.
+    (project / "requirements.txt").write_text("./lib\n")
+    with_uv = run_build(project, tmp_path / "uv.zip")
+    with_pip = run_build(project, tmp_path / "pip.zip", installer="pip")
+    assert with_uv.sha256 == with_pip.sha256
+    assert "tinylib/__init__.py" in with_uv.names()
+
+    # Naive: uv records cache keys with timestamps beside a package it built from a directory.
+    target = tmp_path / "uv-target"
+    subprocess.run(
+        [uv_binary(), "pip", "install", "-q", "--target", str(target),
+         "--python", str(interpreter("3.12")), "./lib"],
+        cwd=project, env=tool_env(), check=True,
+    )  # fmt: skip
+    assert (target / "tinylib-1.0.dist-info" / "uv_cache.json").is_file()

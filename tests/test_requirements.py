@@ -95,3 +95,12 @@ def test_malformed_inputs_raise_one_clear_error(
     path.write_text(content)
     with pytest.raises(RequirementsError, match=message.replace("[", r"\[")):
         load_requirements(path, env("3.12"), no_uv)
+
+
+def test_editable_and_path_requirements_are_installed_as_paths(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("-e ./lib\n./other\nsix==1.17.0\n")
+    result = load_requirements(requirements, env("3.12"), no_uv)
+    # Relative to the requirements file, since the installers read a copy elsewhere.
+    assert result.lines == (str(tmp_path / "lib"), str(tmp_path / "other"), "six==1.17.0")
+    assert result.unpinned == ("./lib", "./other")

@@ -25,8 +25,9 @@ from lambda_zip_action.errors import InstallError, RequirementsError
 from lambda_zip_action.requirements import RequirementSet
 from lambda_zip_action.runtimes import Architecture, Runtime
 
-# Files the installers write that say who installed, when asked, or from which local path.
-INSTALLER_FILES = ("INSTALLER", "REQUESTED", "direct_url.json")
+# Files the installers write that say who installed, when asked, or from which local path;
+# uv adds cache keys (with timestamps) for packages it built from a local directory.
+INSTALLER_FILES = ("INSTALLER", "REQUESTED", "direct_url.json", "uv_cache.json", "uv_build.json")
 # Lock files installers leave in a --target directory.
 TARGET_LEFTOVERS = (".lock",)
 
@@ -119,7 +120,7 @@ class UvInstaller:
         """uv.lock -> requirements.txt text: main dependencies only, with hashes."""
         command = [
             self._uv, "export", "--frozen", "--format", "requirements-txt", "--no-dev",
-            "--no-emit-project", "--no-header", "--no-annotate",
+            "--no-emit-project", "--no-editable", "--no-header", "--no-annotate",
             "--directory", str(lock.parent),
         ]  # fmt: skip
         try:

@@ -144,6 +144,10 @@ def _filter_lines(
     unpinned: list[str] = []
     hashed = True
     for line in lines:
+        # An editable install means nothing in a zip: install the path like any other.
+        for flag in ("-e ", "--editable ", "--editable="):
+            if line.startswith(flag):
+                line = line[len(flag) :].strip()
         if line.startswith("-"):
             if line.split("=")[0].split()[0] in PASSED_OPTIONS:
                 kept.append(line)
@@ -154,11 +158,16 @@ def _filter_lines(
             )
         hashes = _HASH.findall(" " + line)
         spec = _HASH.sub("", " " + line).strip()
-        if spec.startswith(("-e ", "--editable")):
-            spec = spec.split(None, 1)[1]
         requirement = _parse(spec, path)
         if requirement is None:
-            # A bare path or URL: handed to the installer as it is, and never pinned.
+            # A bare path or URL: never pinned. A relative path is relative to the file that
+            # names it, and the installers will read a copy of the list elsewhere.
+            if spec.startswith("."):
+                line = (
+                    _HASH.sub("", " " + line)
+                    .strip()
+                    .replace(spec, str((path.parent / spec).resolve()), 1)
+                )
             kept.append(line)
             unpinned.append(spec)
             hashed = hashed and bool(hashes)
