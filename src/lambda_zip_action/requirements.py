@@ -143,11 +143,8 @@ def _filter_lines(
     kept: list[str] = []
     unpinned: list[str] = []
     hashed = True
-    for line in lines:
-        # An editable install means nothing in a zip: install the path like any other.
-        for flag in ("-e ", "--editable ", "--editable="):
-            if line.startswith(flag):
-                line = line[len(flag) :].strip()
+    for given in lines:
+        line = _without_editable(given)
         if line.startswith("-"):
             if line.split("=")[0].split()[0] in PASSED_OPTIONS:
                 kept.append(line)
@@ -162,14 +159,8 @@ def _filter_lines(
         if requirement is None:
             # A bare path or URL: never pinned. A relative path is relative to the file that
             # names it, and the installers will read a copy of the list elsewhere.
-            if spec.startswith("."):
-                line = (
-                    _HASH.sub("", " " + line)
-                    .strip()
-                    .replace(spec, str((path.parent / spec).resolve()), 1)
-                )
-            kept.append(line)
             unpinned.append(spec)
+            kept.append(str((path.parent / spec).resolve()) if spec.startswith(".") else spec)
             hashed = hashed and bool(hashes)
             continue
         if requirement.marker is not None and not requirement.marker.evaluate(
@@ -182,6 +173,14 @@ def _filter_lines(
         hashed = hashed and bool(hashes)
         kept.append(" ".join([str(requirement), *(f"--hash={h}" for h in hashes)]))
     return tuple(kept), tuple(unpinned), hashed and bool(kept)
+
+
+def _without_editable(line: str) -> str:
+    """An editable install means nothing in a zip: install the path like any other."""
+    for flag in ("-e ", "--editable ", "--editable="):
+        if line.startswith(flag):
+            return line[len(flag) :].strip()
+    return line
 
 
 def _parse(spec: str, path: Path) -> Requirement | None:

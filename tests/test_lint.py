@@ -1,0 +1,32 @@
+"""The code passes the linters CI runs, so `bash scripts/test` alone keeps main clean."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from support import REPO_ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=600
+    )
+
+
+def test_ruff_check() -> None:
+    completed = run(str(BIN / "ruff"), "check", "--no-cache", ".")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_ruff_format() -> None:
+    completed = run(str(BIN / "ruff"), "format", "--no-cache", "--check", ".")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_mypy_strict() -> None:
+    completed = run(str(BIN / "mypy"), "--no-incremental")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
