@@ -5,6 +5,7 @@ install -> stage -> compile -> archive (+ manifest) -> limits, each a module of 
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -219,6 +220,11 @@ def _write(
                 compression_level=config.compression_level,
                 zlib_version=zlib.ZLIB_RUNTIME_VERSION,
             )
+            # The zip's bytes are on disk before the manifest that describes it is renamed into
+            # place: a failure between the two renames then leaves a new zip with an old
+            # manifest at worst, never a manifest describing a zip that was never written.
+            stream.flush()
+            os.fsync(stream.fileno())
             with atomic_output(config.manifest) as manifest_stream:
                 manifest_stream.write(dumps(document))
     except OSError as exc:

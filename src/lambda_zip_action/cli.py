@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -257,7 +259,14 @@ def _run_inspect(args: argparse.Namespace) -> int:
     return code
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    # SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so temporary files are removed.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     environment = dict(os.environ if env is None else env)
     args = make_parser().parse_args(argv)
     if args.command in ("action", "comment"):
