@@ -187,3 +187,17 @@ def test_warnings_fail_only_when_strict(tmp_path: Path) -> None:
     assert {f.severity for f in unsorted.findings} == {"warning"}
     assert inspection_exit_code(unsorted) == 0
     assert inspection_exit_code(unsorted, strict=True) == 1
+
+
+def test_corrupt_entry_content_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("app/handler.py", "def handler(event, context):\n    return 1\n")
+    clean = inspect_zip(path, "3.12", "x86_64")
+    assert not [f for f in clean.findings if f.code == "crc-mismatch"]
+    data = bytearray(path.read_bytes())
+    data[data.index(b"def handler")] ^= 0x20  # one bit of the content, headers untouched
+    path.write_bytes(bytes(data))
+    result = inspect_zip(path, "3.12", "x86_64")
+    assert [f.entry for f in result.findings if f.code == "crc-mismatch"] == ["app/handler.py"]
+    assert inspection_exit_code(result) == 1

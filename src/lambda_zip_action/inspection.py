@@ -107,6 +107,12 @@ def inspect_zip(
             if not e.is_dir and e.uncompressed_size
         }
         distributions = read_distributions(reader)
+        # Every entry is read through (bounded): a corrupt or lying entry would fail on Lambda.
+        for entry in archive.entries:
+            if not entry.is_dir:
+                content = reader.hash_entry(entry)
+                if content.finding is not None:
+                    findings.append(_from_zip(content.finding))
     entries = archive.entries
     findings += _reproducibility(entries)
     findings += _lambda_breakers(entries, reader)
