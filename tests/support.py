@@ -42,10 +42,13 @@ def tool_env(**overrides: str | None) -> dict[str, str]:
     """A copy of os.environ for running uv, pip or the CLI in a subprocess.
 
     Interpreter downloads are off (the tests must use the machine's CPythons) and every run
-    shares one uv cache. Keyword arguments set variables; None removes one.
+    shares one uv cache. The bytecode cache is off, so every test build really compiles (a hit
+    would skip exactly what determinism tests exercise); tests of the cache turn it on.
+    Keyword arguments set variables; None removes one.
     """
     env = dict(os.environ)
     env["UV_PYTHON_DOWNLOADS"] = "never"
+    env["LAMBDA_ZIP_NO_CACHE"] = "1"
     env.setdefault("UV_CACHE_DIR", str(_fallback_uv_cache_dir()))
     for name, value in overrides.items():
         if value is None:

@@ -103,6 +103,18 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         help="fail instead of warning when the package exceeds Lambda's size limits",
     )
     add("--jobs", type=int, metavar="N", help="parallel workers (never changes the bytes)")
+    add(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep compiled bytecode here between builds (default: $LAMBDA_ZIP_CACHE_DIR, "
+        "else ~/.cache/lambda-zip); never changes the bytes",
+    )
+    add(
+        "--no-cache",
+        action="store_true",
+        help="compile everything afresh (also: LAMBDA_ZIP_NO_CACHE=1)",
+    )
     add("--json", action="store_true", help="print the result as one JSON object on stdout")
     # Used by verify's second build; not for users.
     add("--reverse-traversal", action="store_true", help=argparse.SUPPRESS)
@@ -213,11 +225,23 @@ def render_result(result: BuildResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def bytecode_cache_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Path | None:
+    if args.no_cache or env.get("LAMBDA_ZIP_NO_CACHE", "") not in ("", "0"):
+        return None
+    if args.cache_dir is not None:
+        return Path(args.cache_dir).resolve()
+    if env.get("LAMBDA_ZIP_CACHE_DIR"):
+        return Path(env["LAMBDA_ZIP_CACHE_DIR"]).resolve()
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".cache")
+    return Path(base) / "lambda-zip" / "bytecode"
+
+
 def _run_build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     config = config_from_args(args, env)
     progress = _Progress(sys.stderr)
+    cache = bytecode_cache_dir(args, env)
     if args.command == "verify" or args.verify:
-        verified = verify(config, env, progress, workers=args.jobs)
+        verified = verify(config, env, progress, workers=args.jobs, bytecode_cache=cache)
         document = {**result_document(verified.first), "reproducible": verified.reproducible,
                     "rebuild_sha256": verified.second_sha256}  # fmt: skip
         if args.json:
@@ -234,6 +258,7 @@ def _run_build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         workers=args.jobs,
         rebuild_sdists=args.rebuild_sdists,
         reverse_traversal=args.reverse_traversal,
+        bytecode_cache=cache,
     )
     if args.json:
         sys.stdout.write(json.dumps(result_document(result), sort_keys=True) + "\n")

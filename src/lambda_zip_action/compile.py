@@ -14,9 +14,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +30,8 @@ from lambda_zip_action.stage import StagedFile
 
 # Files per compiler process. A constant: changing it changes bytes on some Python versions.
 GROUP_SIZE = 256
+# Part of every bytecode cache key: bump it when the compile rules change.
+CACHE_FORMAT = "lambda-zip-bytecode/1"
 
 _WORKER = """
 import json, py_compile, sys
@@ -49,6 +54,7 @@ sys.stdout.write(json.dumps(failed))
 class CompileResult:
     bytecode: tuple[StagedFile, ...]
     skipped: tuple[tuple[str, str], ...]  # (archive name, reason): dependency files left as source
+    from_cache: int = 0  # files whose bytecode came from the cache
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,7 @@ def compile_entries(
     workers: int,
     progress: Callable[[int, int], None] | None = None,
     reverse: bool = False,
+    cache: BytecodeCache | None = None,
 ) -> CompileResult:
     """Compile every `.py` entry; return the .pyc entries, to be merged into the archive."""
     jobs = []
@@ -96,8 +103,7 @@ def compile_entries(
         output = output_dir / cache_name(entry.name, cache_tag)
         invalidation = source_invalidation if entry.origin == "source" else "unchecked-hash"
         jobs.append(_Job(entry, f"{runtime_root}/{entry.name}", output, invalidation))
-    jobs.sort(key=lambda job: job.entry.name.encode("utf-8"))
-    groups = [jobs[i : i + GROUP_SIZE] for i in range(0, len(jobs), GROUP_SIZE)]
+    groups = group_jobs(jobs)
     for job in jobs:
         job.output.parent.mkdir(parents=True, exist_ok=True)
     scratch = output_dir.parent / "compile-cwd"
@@ -106,8 +112,7 @@ def compile_entries(
 
     done = 0
 
-    def run(group: list[_Job]) -> list[tuple[str, str]]:
-        nonlocal done
+    def compile_group(group: list[_Job]) -> list[tuple[str, str]]:
         payload = json.dumps(
             [[str(j.entry.path), j.runtime_path, str(j.output), j.invalidation] for j in group]
         )
@@ -125,19 +130,40 @@ def compile_entries(
                 f"The bytecode compiler {interpreter} failed: "
                 f"{completed.stderr.strip().splitlines()[-1:] or completed.returncode}"
             )
+        return [(str(d), str(m)) for d, m in json.loads(completed.stdout)]
+
+    cached = 0
+
+    def run(group: list[_Job]) -> tuple[list[tuple[str, str]], dict[str, Path]]:
+        nonlocal done, cached
+        key = cache.key(interpreter, group) if cache is not None else None
+        hit = cache.load(key, group) if cache is not None and key is not None else None
+        if hit is not None:
+            failures, outputs = hit
+            cached += len(group)
+        else:
+            failures = compile_group(group)
+            outputs = {job.runtime_path: job.output for job in group}
+            if cache is not None and key is not None:
+                cache.store(key, group, failures)
         done += len(group)
         if progress is not None:
             progress(done, len(jobs))
-        return [(str(d), str(m)) for d, m in json.loads(completed.stdout)]
+        return failures, outputs
 
     # `reverse` starts the groups in the opposite order (verify's second build): the bytes of a
     # group must not depend on which groups ran before or beside it.
     order = list(reversed(groups)) if reverse else groups
+    failures: list[tuple[str, str]] = []
+    outputs: dict[str, Path] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        failures = [failure for result in pool.map(run, order) for failure in result]
+        for group_failures, group_outputs in pool.map(run, order):
+            failures += group_failures
+            outputs.update(group_outputs)
 
     failed_paths = {path for path, _ in failures}
-    own = [(path, why) for path, why in failures if _origin(path, jobs) == "source"]
+    origins = {job.runtime_path: job.entry.origin for job in jobs}
+    own = [(path, why) for path, why in failures if origins.get(path) == "source"]
     if own:
         details = "; ".join(f"{path.removeprefix(runtime_root + '/')}: {why}" for path, why in own)
         raise CompileError(
@@ -145,19 +171,98 @@ def compile_entries(
             "the Python version it was written for."
         )
     bytecode = tuple(
-        StagedFile(cache_name(job.entry.name, cache_tag), job.output, 0o644, "bytecode")
-        for job in jobs
+        StagedFile(
+            cache_name(job.entry.name, cache_tag), outputs[job.runtime_path], 0o644, "bytecode"
+        )
+        for job in sorted(jobs, key=lambda j: j.entry.name.encode("utf-8"))
         if job.runtime_path not in failed_paths
     )
     skipped = tuple((path.removeprefix(runtime_root + "/"), why) for path, why in sorted(failures))
-    return CompileResult(bytecode, skipped)
+    return CompileResult(bytecode, skipped, cached)
 
 
-def _origin(runtime_path: str, jobs: Sequence[_Job]) -> str:
+def group_jobs(jobs: Sequence[_Job]) -> list[list[_Job]]:
+    """Fixed groups: by top-level package, then GROUP_SIZE files at a time in name order.
+
+    A function of the file names alone, so any machine makes the same groups; and a change in
+    one package leaves the other packages' groups (and their cached bytecode) as they were.
+    """
+    by_package: dict[str, list[_Job]] = {}
     for job in jobs:
-        if job.runtime_path == runtime_path:
-            return job.entry.origin
-    return "dependency"
+        parts = job.entry.name.split("/")
+        if parts[0] == "python" and len(parts) > 2:  # a layer: python/<package>/...
+            parts = parts[1:]
+        package = parts[0] if len(parts) > 1 else ""  # top-level modules share one group
+        by_package.setdefault(package, []).append(job)
+    groups = []
+    for package in sorted(by_package, key=lambda p: p.encode("utf-8")):
+        members = sorted(by_package[package], key=lambda j: j.entry.name.encode("utf-8"))
+        groups += [members[i : i + GROUP_SIZE] for i in range(0, len(members), GROUP_SIZE)]
+    return groups
+
+
+class BytecodeCache:
+    """Compiled groups kept between builds, keyed by everything that decides their bytes.
+
+    The key covers the interpreter's version and build, the tool's compile rules, and every
+    file of the group (runtime path, invalidation mode, source sha256). A hit is only as good
+    as that claim, so verify's rebuild never reads the cache: a wrong entry shows up there as
+    "NOT reproducible".
+    """
+
+    def __init__(self, root: Path, interpreter_identity: str) -> None:
+        self.root = root
+        self.identity = interpreter_identity
+
+    def key(self, interpreter: Path, group: Sequence[_Job]) -> str:
+        digest = hashlib.sha256()
+        digest.update(f"{CACHE_FORMAT}\0{self.identity}\0{interpreter.name}\0".encode())
+        for job in group:
+            assert job.entry.path is not None
+            source = hashlib.sha256(job.entry.path.read_bytes()).hexdigest()
+            digest.update(f"{job.runtime_path}\0{job.invalidation}\0{source}\n".encode())
+        return digest.hexdigest()
+
+    def load(
+        self, key: str, group: Sequence[_Job]
+    ) -> tuple[list[tuple[str, str]], dict[str, Path]] | None:
+        directory = self.root / key[:2] / key
+        try:
+            failures = [
+                (str(p), str(w)) for p, w in json.loads((directory / "failed.json").read_text())
+            ]
+        except (OSError, ValueError):
+            return None
+        failed = {path for path, _ in failures}
+        outputs = {}
+        for index, job in enumerate(group):
+            if job.runtime_path in failed:
+                continue
+            cached = directory / f"{index}.pyc"
+            if not cached.is_file():
+                return None
+            outputs[job.runtime_path] = cached
+        return failures, outputs
+
+    def store(self, key: str, group: Sequence[_Job], failures: list[tuple[str, str]]) -> None:
+        final = self.root / key[:2] / key
+        if final.exists():
+            return
+        staging: Path | None = None
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".store-", dir=final.parent))
+            failed = {path for path, _ in failures}
+            for index, job in enumerate(group):
+                if job.runtime_path not in failed:
+                    shutil.copyfile(job.output, staging / f"{index}.pyc")
+            (staging / "failed.json").write_text(json.dumps(failures))
+            staging.rename(final)
+        except OSError:
+            # A cache that cannot be written (or a concurrent build that stored the same group
+            # first) only makes a slower next build.
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
 
 
 def default_workers() -> int:

@@ -3,10 +3,11 @@
 The second build runs in a fresh process of this tool, with another temporary directory at
 another depth, umask 077, another time zone and locale, another PYTHONHASHSEED, another number
 of workers and every walk the tool controls reversed. It shares nothing with the first build but
-the installers' download cache, whose files are checked by hash, and it rebuilds anything built
-locally from an sdist instead of taking the first build's wheel from that cache: a cache would
-hide a nondeterministic build. Then both zips are compared byte for byte, and any difference is
-explained entry by entry.
+the installers' download cache, whose files are checked by hash: it rebuilds anything built
+locally from an sdist instead of taking the first build's wheel from a cache (a cache would hide
+a nondeterministic build), and compiles all bytecode afresh instead of reading the bytecode
+cache. Then both zips are compared byte for byte, and any difference is explained entry by
+entry.
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ def verify(
     env: Mapping[str, str],
     on_event: Listener = ignore,
     workers: int | None = None,
+    bytecode_cache: Path | None = None,
 ) -> VerifyResult:
-    first = build(config, env, on_event, workers)
+    first = build(config, env, on_event, workers, bytecode_cache=bytecode_cache)
     on_event(Event("stage", "Rebuilding from scratch in a different environment to verify"))
     scratch = Path(tempfile.mkdtemp(prefix="lambda-zip-verify-", dir=config.temp_root))
     try:
@@ -103,7 +105,7 @@ def _rebuild(
         "--compression-level", str(config.compression_level),
         "--source-invalidation", config.source_invalidation,
         "--jobs", str(1 if (workers or os.cpu_count() or 1) > 1 else 3),
-        "--reverse-traversal", "--rebuild-sdists", "--json",
+        "--reverse-traversal", "--rebuild-sdists", "--no-cache", "--json",
     ]  # fmt: skip
     for source in config.sources:
         command += ["--source", str(source)]
