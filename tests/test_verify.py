@@ -74,6 +74,14 @@ if any("lambda_zip_action" in arg for arg in getattr(sys, "orig_argv", ())):
             )
             return _original(entries, *args, **kwargs)
 
+        def _flat(jobs):
+            # All files in one sorted run, cut every GROUP_SIZE: with the size above, the
+            # groups follow the worker count.
+            ordered = sorted(jobs, key=lambda job: job.entry.name.encode("utf-8"))
+            size = _compile.GROUP_SIZE
+            return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+
+        _compile.group_jobs = _flat
         _compile.compile_entries = _by_cpu
         _build.compile_entries = _by_cpu
 

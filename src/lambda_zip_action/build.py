@@ -23,9 +23,11 @@ from lambda_zip_action.install import (
     Distribution,
     InstallRequest,
     UvInstaller,
+    check_record_hashes,
     install,
     installer_environment,
     make_installer,
+    record_hashes,
 )
 from lambda_zip_action.interpreter import Interpreter, find_interpreter, probe
 from lambda_zip_action.limits import SizeReport, owners, size_report
@@ -216,6 +218,7 @@ def _write(
                 workers,
                 progress=lambda done, total: on_event(Event("progress", "archive", done, total)),
             )
+            check_record_hashes(result.entries, record_hashes(dependencies), prefix)
             sizes = size_report(result.entries, result.size, owners(dependencies), prefix)
             if sizes.problems and config.fail_on_size_limit:
                 raise LimitError(

@@ -8,6 +8,7 @@ same tree with either installer.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -15,12 +16,13 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
 from typing import Protocol
 
+from lambda_zip_action.archive import WrittenEntry
 from lambda_zip_action.errors import InstallError, RequirementsError
 from lambda_zip_action.requirements import RequirementSet
 from lambda_zip_action.runtimes import Architecture, Runtime
@@ -139,7 +141,9 @@ class UvInstaller:
             "--python", str(request.interpreter),
             "--python-platform", runtime.uv_platform(request.architecture),
             "--python-version", runtime.python_version,
-            "--link-mode", "copy",
+            # Hardlinks from uv's cache: nothing in the staging tree is modified in place
+            # (normalize_tree deletes files and replaces RECORD), so the cache stays intact.
+            "--link-mode", "hardlink",
             "--no-progress",
             "-r", str(requirements_file),
         ]  # fmt: skip
@@ -281,7 +285,47 @@ def _rewrite_record(target: Path, dist_info: Path) -> None:
     writer = csv.writer(out, lineterminator="\n")
     for path in sorted(kept):
         writer.writerow(kept[path][:3])
-    record.write_text(out.getvalue(), encoding="utf-8")
+    # A new file renamed over the old: RECORD may be a hardlink into the installer's cache.
+    replacement = record.with_name("RECORD.normalized")
+    replacement.write_text(out.getvalue(), encoding="utf-8")
+    replacement.replace(record)
+
+
+def record_hashes(target: Path) -> dict[str, str]:
+    """Archive-relative path -> sha256 hex, as each wheel's RECORD says the file must be."""
+    expected = {}
+    for record in sorted(target.glob("*.dist-info/RECORD")):
+        for row in csv.reader(io.StringIO(record.read_text(encoding="utf-8"))):
+            if len(row) >= 2 and row[1].startswith("sha256="):
+                digest = row[1].removeprefix("sha256=")
+                padded = digest + "=" * (-len(digest) % 4)
+                expected[row[0]] = base64.urlsafe_b64decode(padded).hex()
+    return expected
+
+
+def check_record_hashes(
+    written: Iterable[WrittenEntry], expected: Mapping[str, str], prefix: str = ""
+) -> None:
+    """Every installed file must still be the bytes its wheel shipped.
+
+    Installers link files out of their caches; anything that later edits an installed copy in
+    place (a certificate bundle patched, a "quick fix" to a dependency) edits the cache too,
+    and every later build would ship it. The hashes come for free: the archive computed them.
+    """
+    wrong = [
+        entry.name
+        for entry in written
+        if entry.sha256 is not None
+        and expected.get(entry.name.removeprefix(prefix), entry.sha256) != entry.sha256
+    ]
+    if wrong:
+        shown = ", ".join(wrong[:5]) + (f" and {len(wrong) - 5} more" if len(wrong) > 5 else "")
+        raise InstallError(
+            f"Installed files differ from what their wheels' RECORD says: {shown}. The "
+            "installer's cache has probably been modified through a hard link; clear it "
+            "(`uv cache clean <package>` or `pip cache purge`) and build again. Nothing was "
+            "written."
+        )
 
 
 def _distribution(dist_info: Path, source: str) -> Distribution:
@@ -388,8 +432,10 @@ __all__ = [
     "Installer",
     "PipInstaller",
     "UvInstaller",
+    "check_record_hashes",
     "install",
     "installer_environment",
     "make_installer",
     "normalize_tree",
+    "record_hashes",
 ]

@@ -80,15 +80,30 @@ def find_interpreter(
         if found is not None and found.minor == python_version:
             return found
     raise InterpreterError(
-        f"No CPython {python_version} interpreter found (looked with uv, for "
-        f"python{python_version} "
-        f"on PATH, and under pyenv). Bytecode must be compiled by the runtime's own minor version. "
-        f"Install one (for example `uv python install {python_version}`) and pass it with "
+        f"No CPython {python_version} interpreter found (looked for python{python_version} "
+        "on PATH, under pyenv, and with uv). Bytecode must be compiled by the runtime's own "
+        f"minor version. Install one (for example `uv python install {python_version}`) and "
+        "pass it with "
         f"--python, or build without bytecode using --no-compile."
     )
 
 
 def _candidates(python_version: str, env: Mapping[str, str]) -> Iterator[Path]:
+    """Cheapest first: pythonX.Y on PATH (as setup-python provides), pyenv's versions, then uv.
+
+    pyenv's shims are skipped: they are shell scripts that fail for versions not selected.
+    """
+    on_path = shutil.which(f"python{python_version}", path=env.get("PATH", os.defpath))
+    if on_path and "/shims/" not in on_path:
+        yield Path(on_path)
+    pyenv_root = Path(env.get("PYENV_ROOT") or Path(env.get("HOME", "~")).expanduser() / ".pyenv")
+    versions = sorted(
+        (pyenv_root / "versions").glob(f"{python_version}.*"),
+        key=lambda p: [int(x) if x.isdigit() else 0 for x in p.name.split(".")],
+        reverse=True,
+    )
+    for version_dir in versions:
+        yield version_dir / "bin" / f"python{python_version}"
     try:
         completed = subprocess.run(
             [uv_binary(), "python", "find", "--no-project", python_version],
@@ -102,14 +117,3 @@ def _candidates(python_version: str, env: Mapping[str, str]) -> Iterator[Path]:
             yield Path(completed.stdout.strip())
     except (OSError, subprocess.TimeoutExpired):
         pass
-    on_path = shutil.which(f"python{python_version}", path=env.get("PATH", os.defpath))
-    if on_path:
-        yield Path(on_path)
-    pyenv_root = Path(env.get("PYENV_ROOT") or Path(env.get("HOME", "~")).expanduser() / ".pyenv")
-    versions = sorted(
-        (pyenv_root / "versions").glob(f"{python_version}.*"),
-        key=lambda p: [int(x) if x.isdigit() else 0 for x in p.name.split(".")],
-        reverse=True,
-    )
-    for version_dir in versions:
-        yield version_dir / "bin" / f"python{python_version}"

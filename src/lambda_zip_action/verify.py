@@ -68,11 +68,17 @@ def verify(
     workers: int | None = None,
     bytecode_cache: Path | None = None,
 ) -> VerifyResult:
+    """Build, then rebuild in a separate process set up to differ, then compare.
+
+    One after the other, not side by side: a build step that rewrites a file (a version stamp,
+    say) would otherwise race with itself and could write the same bytes for both builds.
+    """
     first = build(config, env, on_event, workers, bytecode_cache=bytecode_cache)
     on_event(Event("stage", "Rebuilding from scratch in a different environment to verify"))
     scratch = Path(tempfile.mkdtemp(prefix="lambda-zip-verify-", dir=config.temp_root))
     try:
-        second_zip = _rebuild(config, first, env, scratch, on_event, workers)
+        interpreter = first.interpreter if config.compile else None
+        second_zip = _Rebuild(config, interpreter, env, scratch, workers).finish(on_event)
         second_sha = _sha256(second_zip)
         if second_sha == first.archive.sha256:
             return VerifyResult(first, second_sha, True, None, ())
@@ -83,69 +89,83 @@ def verify(
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _rebuild(
-    config: BuildConfig,
-    first: BuildResult,
-    env: Mapping[str, str],
-    scratch: Path,
-    on_event: Listener,
-    workers: int | None,
-) -> Path:
-    deep = scratch / "a" / "much" / "deeper" / "temporary" / "directory"
-    deep.mkdir(parents=True)
-    output = scratch / "rebuild" / config.output.name
-    command = [
-        sys.executable, "-m", "lambda_zip_action", "build",
-        "--project", str(config.project_dir),
-        "--python-version", config.python_version,
-        "--architecture", config.architecture,
-        "--installer", config.installer,
-        "--layout", config.layout,
-        "--output", str(output),
-        "--compression-level", str(config.compression_level),
-        "--source-invalidation", config.source_invalidation,
-        "--jobs", str(1 if (workers or os.cpu_count() or 1) > 1 else 3),
-        "--reverse-traversal", "--rebuild-sdists", "--no-cache", "--json",
-    ]  # fmt: skip
-    for source in config.sources:
-        command += ["--source", str(source)]
-    if config.requirements is not None:
-        command += ["--requirements", str(config.requirements)]
-    for pattern in config.excludes:
-        command += ["--exclude", pattern]
-    if config.compile:
-        command += ["--python", str(first.interpreter)]
-    else:
-        command.append("--no-compile")
-    child_env = {
-        **env,
-        "TMPDIR": str(deep),
-        "TZ": "Pacific/Kiritimati" if env.get("TZ") != "Pacific/Kiritimati" else "America/Adak",
-        "LC_ALL": "C" if env.get("LC_ALL", env.get("LANG", "")) != "C" else "C.UTF-8",
-        "PYTHONHASHSEED": str(random.SystemRandom().randrange(1, 2**32 - 1)),
-    }
-    if config.source_date_epoch is not None:
-        child_env["SOURCE_DATE_EPOCH"] = str(config.source_date_epoch)
-    else:
-        child_env.pop("SOURCE_DATE_EPOCH", None)
-    completed = subprocess.run(
-        command,
-        env=child_env,
-        cwd=deep,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
-        preexec_fn=lambda: os.umask(0o077),  # the child is a fresh process
-    )
-    for line in completed.stderr.splitlines():
-        on_event(Event("info", f"rebuild: {line}"))
-    if completed.returncode != 0:
-        raise RebuildError(
-            "The first build succeeded but the verifying rebuild failed, so the build is not "
-            f"reproducible: {completed.stderr.strip().splitlines()[-1:] or completed.returncode}"
+class _Rebuild:
+    """The second build: this tool in a fresh process, set up to differ from the first."""
+
+    def __init__(
+        self,
+        config: BuildConfig,
+        interpreter: Path | None,
+        env: Mapping[str, str],
+        scratch: Path,
+        workers: int | None,
+    ) -> None:
+        deep = scratch / "a" / "much" / "deeper" / "temporary" / "directory"
+        deep.mkdir(parents=True)
+        output = scratch / "rebuild" / config.output.name
+        command = [
+            sys.executable, "-m", "lambda_zip_action", "build",
+            "--project", str(config.project_dir),
+            "--python-version", config.python_version,
+            "--architecture", config.architecture,
+            "--installer", config.installer,
+            "--layout", config.layout,
+            "--output", str(output),
+            "--compression-level", str(config.compression_level),
+            "--source-invalidation", config.source_invalidation,
+            "--jobs", str(1 if (workers or os.cpu_count() or 1) > 1 else 3),
+            "--reverse-traversal", "--rebuild-sdists", "--no-cache", "--json",
+        ]  # fmt: skip
+        for source in config.sources:
+            command += ["--source", str(source)]
+        if config.requirements is not None:
+            command += ["--requirements", str(config.requirements)]
+        for pattern in config.excludes:
+            command += ["--exclude", pattern]
+        if interpreter is not None:
+            command += ["--python", str(interpreter)]
+        else:
+            command.append("--no-compile")
+        child_env = {
+            **env,
+            "TMPDIR": str(deep),
+            "TZ": "Pacific/Kiritimati" if env.get("TZ") != "Pacific/Kiritimati" else "America/Adak",
+            "LC_ALL": "C" if env.get("LC_ALL", env.get("LANG", "")) != "C" else "C.UTF-8",
+            "PYTHONHASHSEED": str(random.SystemRandom().randrange(1, 2**32 - 1)),
+        }
+        if config.source_date_epoch is not None:
+            child_env["SOURCE_DATE_EPOCH"] = str(config.source_date_epoch)
+        else:
+            child_env.pop("SOURCE_DATE_EPOCH", None)
+        # Files, not pipes: the child's output is read once it has finished.
+        self.stdout = (scratch / "rebuild.out").open("w+")
+        self.stderr = (scratch / "rebuild.err").open("w+")
+        self.process = subprocess.Popen(
+            # umask 077 set by a shell in the child rather than a preexec_fn in this process.
+            ["/bin/sh", "-c", 'umask 077 && exec "$0" "$@"', *command],
+            env=child_env,
+            cwd=deep,
+            stdin=subprocess.DEVNULL,
+            stdout=self.stdout,
+            stderr=self.stderr,
+            text=True,
         )
-    return Path(json.loads(completed.stdout)["path"])
+
+    def finish(self, on_event: Listener) -> Path:
+        code = self.process.wait()
+        self.stdout.seek(0)
+        self.stderr.seek(0)
+        out, err = self.stdout.read(), self.stderr.read()
+        self.stdout.close()
+        self.stderr.close()
+        for line in err.splitlines():
+            on_event(Event("info", f"rebuild: {line}"))
+        if code != 0:
+            raise RebuildError(
+                "The first build succeeded but the verifying rebuild failed, so the build is "
+                f"not reproducible: {err.strip().splitlines()[-1:] or code}"
+            )
+        return Path(json.loads(out)["path"])
 
 
 def _sha256(path: Path) -> str:
