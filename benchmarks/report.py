@@ -1,0 +1,316 @@
+"""Turn measured samples into docs/benchmarks.md and its chart. Nothing here measures."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.methods import METHODS
+from benchmarks.probes import ArchiveTimes, ImportTimes, PackageShape
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    peak_rss: int
+
+
+@dataclass
+class Results:
+    command: str
+    date: str
+    machine: dict[str, str]
+    versions: dict[str, str]
+    fixtures: list[str]
+    runs: dict[str, int]  # warm, cold, import, archive
+    verify_mode: str
+    samples: dict[tuple[str, str, str], list[Sample]] = field(default_factory=dict)
+    shapes: dict[str, PackageShape] = field(default_factory=dict)
+    imports: dict[str, ImportTimes] = field(default_factory=dict)
+    archive_fixture: str | None = None
+    archive: ArchiveTimes | None = None
+
+    def median(self, fixture: str, method: str, cache: str) -> float | None:
+        found = self.samples.get((fixture, method, cache))
+        return statistics.median(s.seconds for s in found) if found else None
+
+    def peak(self, fixture: str, method: str, cache: str) -> int | None:
+        found = self.samples.get((fixture, method, cache))
+        return int(statistics.median(s.peak_rss for s in found)) if found else None
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    measured: str
+    goal: str
+    met: bool | None  # None: not measured in this run
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def _ratio_target(name: str, ratio: float | None, limit: float, what: str) -> Target:
+    if ratio is None:
+        return Target(name, "not measured", f"<= {limit:g}", None)
+    return Target(name, f"{ratio:.2f} ({what})", f"<= {limit:g}", ratio <= limit)
+
+
+def targets(results: Results) -> list[Target]:
+    found = [
+        _ratio_target(
+            "(e) verify vs (b) recipe, medium, warm",
+            _ratio(results.median("medium", "e", "warm"), results.median("medium", "b", "warm")),
+            0.5,
+            "(e) / (b)",
+        )
+    ]
+    for fixture in ("medium", "large"):
+        found.append(
+            _ratio_target(
+                f"(d) lambda-zip vs (c) uv + zip, {fixture}, warm",
+                _ratio(results.median(fixture, "d", "warm"), results.median(fixture, "c", "warm")),
+                1.3,
+                "(d) / (c)",
+            )
+        )
+    medium_imports = results.imports.get("medium")
+    found.append(
+        _ratio_target(
+            "handler import with our .pyc vs without, medium",
+            medium_imports.ratio if medium_imports else None,
+            0.45,
+            "with / without",
+        )
+    )
+    found.append(
+        _ratio_target(
+            f"archive stage vs zip -X -r -6, {results.archive_fixture or 'large'} tree",
+            results.archive.ratio if results.archive else None,
+            1.0,
+            "ours / Info-ZIP",
+        )
+    )
+    found.append(_memory_target(results))
+    found.append(_scaling_target(results))
+    return found
+
+
+def _measured_fixtures(results: Results) -> list[str]:
+    present = [f for f in results.fixtures if f in results.shapes and results.peak(f, "d", "warm")]
+    return sorted(present, key=lambda f: results.shapes[f].unzipped)
+
+
+def _memory_target(results: Results) -> Target:
+    name = "peak memory of (d) follows the largest file, not the package"
+    goal = "peak growth <= 0.25 x package growth"
+    fixtures = _measured_fixtures(results)
+    if len(fixtures) < 2:
+        return Target(name, "not measured (needs two fixtures)", goal, None)
+    small, large = fixtures[0], fixtures[-1]
+    grown = (results.peak(large, "d", "warm") or 0) - (results.peak(small, "d", "warm") or 0)
+    package = results.shapes[large].unzipped - results.shapes[small].unzipped
+    largest = results.shapes[large].largest
+    ratio = grown / package if package else math.inf
+    measured = (
+        f"{ratio:.2f} (peak +{grown / MiB:.0f} MiB for package +{package / MiB:.0f} MiB, "
+        f"{small} -> {large}; largest file {largest / MiB:.0f} MiB)"
+    )
+    return Target(name, measured, goal, ratio <= 0.25)
+
+
+def _scaling_target(results: Results) -> Target:
+    name = "time of (d) grows no worse than linearly with package bytes"
+    goal = "log-log slope <= 1"
+    fixtures = _measured_fixtures(results)
+    if len(fixtures) < 2:
+        return Target(name, "not measured (needs two fixtures)", goal, None)
+    slopes = []
+    for low, high in itertools.pairwise(fixtures):
+        seconds = (results.median(high, "d", "warm") or 0) / (results.median(low, "d", "warm") or 1)
+        size = results.shapes[high].unzipped / results.shapes[low].unzipped
+        slopes.append((f"{low} -> {high}", math.log(seconds) / math.log(size)))
+    measured = ", ".join(f"{label}: {slope:.2f}" for label, slope in slopes)
+    return Target(name, measured, goal, max(slope for _, slope in slopes) <= 1.0)
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "-"
+
+
+def _times(samples: list[Sample] | None) -> str:
+    return " ".join(f"{s.seconds:.1f}" for s in samples) if samples else "-"
+
+
+def _mib(value: int | None) -> str:
+    return f"{value / MiB:.1f}" if value is not None else "-"
+
+
+def markdown(results: Results, chart_name: str) -> str:
+    lines = [
+        "# Benchmarks: lambda-zip build against the usual recipes",
+        "",
+        f"Written by `{results.command}` on {results.date}. Every number below was measured in "
+        "that run; regenerate this file instead of editing it. How it is measured: "
+        "[benchmarks/README.md](../benchmarks/README.md).",
+        "",
+        f"![build times and import times]({chart_name})",
+        "",
+        "## Machine and versions",
+        "",
+        "| | |",
+        "|---|---|",
+    ]
+    lines += [f"| {key} | {value} |" for key, value in results.machine.items()]
+    lines += [f"| {key} | {value} |" for key, value in results.versions.items()]
+    lines += [
+        f"| runs | {results.runs['warm']} warm and {results.runs['cold']} cold per method and "
+        f"fixture (median), methods interleaved run by run; {results.runs['import']} imports "
+        f"per variant; {results.runs['archive']} archive-stage runs |",
+        f"| (e) | {results.verify_mode} |",
+        "",
+        "## Targets",
+        "",
+        "| Target | Measured | Goal | Status |",
+        "|---|---|---|---|",
+    ]
+    for target in targets(results):
+        status = "not measured" if target.met is None else "met" if target.met else "**not met**"
+        lines.append(f"| {target.name} | {target.measured} | {target.goal} | {status} |")
+    lines += [
+        "",
+        "## Build time",
+        "",
+        "Seconds from nothing to a finished zip, median. Warm: caches filled by untimed runs "
+        "first. Cold: a fresh, empty pip cache, UV_CACHE_DIR and lambda-zip bytecode cache "
+        "(LAMBDA_ZIP_CACHE_DIR) for every run (downloads included). Peak RSS: the largest "
+        "process of the method's tree (wait4), warm median.",
+        "",
+        "| Fixture | Method | Warm (s) | Cold (s) | Warm ÷ (c) | Warm ÷ (b) | Peak RSS (MiB) "
+        "| Warm runs (s) | Cold runs (s) |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for fixture in results.fixtures:
+        uv_warm = results.median(fixture, "c", "warm")
+        recipe_warm = results.median(fixture, "b", "warm")
+        for method in METHODS:
+            warm = results.median(fixture, method.key, "warm")
+            cold = results.median(fixture, method.key, "cold")
+            by_uv, by_recipe = _ratio(warm, uv_warm), _ratio(warm, recipe_warm)
+            lines.append(
+                f"| {fixture} | ({method.key}) {method.label} | {_seconds(warm)} | "
+                f"{_seconds(cold)} | {_seconds(by_uv)} | {_seconds(by_recipe)} | "
+                f"{_mib(results.peak(fixture, method.key, 'warm'))} | "
+                f"{_times(results.samples.get((fixture, method.key, 'warm')))} | "
+                f"{_times(results.samples.get((fixture, method.key, 'cold')))} |"
+            )
+    lines += [
+        "",
+        "## Package size and how (d) scales",
+        "",
+        "| Fixture | Files | Unzipped (MiB) | Largest file (MiB) | (d) warm (s) | (d) s per MiB "
+        "| (d) peak RSS (MiB) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for fixture in results.fixtures:
+        shape = results.shapes.get(fixture)
+        if shape is None:
+            continue
+        warm = results.median(fixture, "d", "warm")
+        per_mib = _ratio(warm, shape.unzipped / MiB)
+        lines.append(
+            f"| {fixture} | {shape.files} | {_mib(shape.unzipped)} | {_mib(shape.largest)} | "
+            f"{_seconds(warm)} | {f'{per_mib:.3f}' if per_mib is not None else '-'} | "
+            f"{_mib(results.peak(fixture, 'd', 'warm'))} |"
+        )
+    lines += [
+        "",
+        "## Cold start: importing the handler",
+        "",
+        "`import handler` timed in-process (time.perf_counter) by a fresh CPython 3.12 per run, "
+        "from the extracted zip of (d), read-only, median; 'without .pyc' is the same tree with "
+        "every `__pycache__` removed, which is what Lambda runs when a package ships no bytecode.",
+        "",
+        "| Fixture | With our .pyc (ms) | Without .pyc (ms) | With ÷ without |",
+        "|---|---:|---:|---:|",
+    ]
+    for fixture, times in results.imports.items():
+        lines.append(
+            f"| {fixture} | {statistics.median(times.with_pyc) * 1000:.1f} | "
+            f"{statistics.median(times.without_pyc) * 1000:.1f} | {times.ratio:.2f} |"
+        )
+    if results.archive is not None:
+        lines += [
+            "",
+            f"## Archive stage alone ({results.archive_fixture} tree)",
+            "",
+            "`lambda_zip_action.stage.collect` + `lambda_zip_action.archive.write_zip` (level 6, "
+            "one worker per CPU) in process, against `zip -X -r -6 -q`, on the same extracted "
+            "package, interleaved, median.",
+            "",
+            "| Archiver | Median (s) | Runs (s) |",
+            "|---|---:|---|",
+            f"| collect + write_zip | {statistics.median(results.archive.ours):.2f} | "
+            + " ".join(f"{t:.2f}" for t in results.archive.ours)
+            + " |",
+            f"| zip -X -r -6 | {statistics.median(results.archive.info_zip):.2f} | "
+            + " ".join(f"{t:.2f}" for t in results.archive.info_zip)
+            + " |",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def chart(results: Results, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = len(results.fixtures) + (1 if results.imports else 0)
+    figure, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 4.2), squeeze=False)
+    width = 0.4
+    for axis, fixture in zip(axes[0], results.fixtures, strict=False):
+        positions = range(len(METHODS))
+        for offset, cache in ((-width / 2, "warm"), (width / 2, "cold")):
+            values = [results.median(fixture, m.key, cache) or 0.0 for m in METHODS]
+            axis.bar([p + offset for p in positions], values, width, label=cache)
+        axis.set_xticks(list(positions), [f"({m.key})" for m in METHODS])
+        axis.set_title(f"{fixture}: build time")
+        axis.set_ylabel("seconds (median)")
+        axis.legend()
+    if results.imports:
+        axis = axes[0][-1]
+        names = list(results.imports)
+        positions = range(len(names))
+        with_pyc = [statistics.median(results.imports[n].with_pyc) * 1000 for n in names]
+        without = [statistics.median(results.imports[n].without_pyc) * 1000 for n in names]
+        axis.bar([p - width / 2 for p in positions], with_pyc, width, label="with our .pyc")
+        axis.bar([p + width / 2 for p in positions], without, width, label="without .pyc")
+        axis.set_xticks(list(positions), names)
+        axis.set_title("import handler (cold start)")
+        axis.set_ylabel("milliseconds (median)")
+        axis.legend()
+    caption = "  ".join(f"({m.key}) {m.label}" for m in METHODS)
+    figure.text(0.5, 0.01, caption, ha="center", fontsize=7)
+    figure.tight_layout(rect=(0, 0.05, 1, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write(results: Results, markdown_path: Path, chart_path: Path) -> None:
+    chart(results, chart_path)
+    try:
+        chart_name = chart_path.relative_to(markdown_path.parent).as_posix()
+    except ValueError:
+        chart_name = chart_path.as_posix()
+    markdown_path.parent.mkdir(parents=True, exist_ok=True)
+    markdown_path.write_text(markdown(results, chart_name), encoding="utf-8")
