@@ -6,11 +6,13 @@ import io
 import os
 import stat
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
 
 from lambda_zip_action.archive import (
+    DeflateCache,
     atomic_output,
     content_digest,
     dos_datetime,
@@ -160,3 +162,22 @@ def test_zlib_flavour_detection() -> None:
     assert reference_zlib("1.3.1")
     assert not reference_zlib("2.2.2.zlib-ng")
     assert not reference_zlib("1.2.11.zlib-ng")
+
+
+def test_deflate_cache_gives_the_same_bytes_and_only_holds_large_files(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path / "t")
+    (tree / "pkg" / "big.bin").write_bytes(os.urandom(50_000) * 4)  # 200 kB, deflatable
+    entries = merge(collect(tree, "source"), layer=False)
+    cache = DeflateCache(tmp_path / "cache")
+    plain, cold, warm = io.BytesIO(), io.BytesIO(), io.BytesIO()
+    write_zip(entries, plain, 6, None)
+    write_zip(entries, cold, 6, None, cache=cache)
+    stored = sorted(p for p in (tmp_path / "cache").rglob("*") if p.is_file())
+    assert len(stored) == 1  # only big.bin is worth caching
+    write_zip(entries, warm, 6, None, cache=cache)
+    assert plain.getvalue() == cold.getvalue() == warm.getvalue()
+    # A wrong cache entry is trusted by a cached build (verify's uncached rebuild catches it).
+    stored[0].write_bytes(zlib.compress(b"something else")[2:-4])
+    damaged = io.BytesIO()
+    write_zip(entries, damaged, 6, None, cache=cache)
+    assert damaged.getvalue() != plain.getvalue()

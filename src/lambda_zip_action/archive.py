@@ -102,14 +102,54 @@ class _Packed:
     data: bytes
 
 
-def _pack(path: Path, level: int) -> _Packed:
+class DeflateCache:
+    """Deflated bytes of large files kept between builds, keyed by content, level and zlib.
+
+    The same bytes through the same zlib at the same level always deflate the same way, so a
+    hit changes nothing but the time. Small files are not cached: deflating them is cheaper than
+    opening a cache file. verify's rebuild never reads it.
+    """
+
+    MIN_SIZE = 64 * 1024
+
+    def __init__(self, root: Path, zlib_version: str = zlib.ZLIB_RUNTIME_VERSION) -> None:
+        self.root = root
+        self.zlib_version = zlib_version
+
+    def _path(self, sha: str, level: int) -> Path:
+        return self.root / f"zlib-{self.zlib_version}-{level}" / sha[:2] / sha
+
+    def load(self, sha: str, level: int) -> bytes | None:
+        try:
+            return self._path(sha, level).read_bytes()
+        except OSError:
+            return None
+
+    def store(self, sha: str, level: int, data: bytes) -> None:
+        path = self._path(sha, level)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".store-")
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            Path(temporary).replace(path)
+        except OSError:
+            pass  # a cache that cannot be written only makes a slower next build
+
+
+def _pack(path: Path, level: int, cache: DeflateCache | None = None) -> _Packed:
     raw = path.read_bytes()
     crc = zlib.crc32(raw)
     sha = hashlib.sha256(raw).hexdigest()
     if level == 0 or not raw:
         return _Packed(crc, len(raw), sha, 0, raw)
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
-    data = compressor.compress(raw) + compressor.flush()
+    cacheable = cache is not None and len(raw) >= DeflateCache.MIN_SIZE
+    data = cache.load(sha, level) if cache is not None and cacheable else None
+    if data is None:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        data = compressor.compress(raw) + compressor.flush()
+        if cache is not None and cacheable:
+            cache.store(sha, level, data)
     return _Packed(crc, len(raw), sha, 8, data)
 
 
@@ -134,8 +174,10 @@ def _batches(entries: Sequence[StagedFile]) -> Iterator[list[StagedFile]]:
         yield batch
 
 
-def _pack_batch(batch: list[StagedFile], level: int) -> list[_Packed | None]:
-    return [None if entry.path is None else _pack(entry.path, level) for entry in batch]
+def _pack_batch(
+    batch: list[StagedFile], level: int, cache: DeflateCache | None
+) -> list[_Packed | None]:
+    return [None if entry.path is None else _pack(entry.path, level, cache) for entry in batch]
 
 
 def write_zip(
@@ -145,6 +187,7 @@ def write_zip(
     epoch: int | None,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    cache: DeflateCache | None = None,
 ) -> ArchiveResult:
     """Write `entries` (already sorted by UTF-8 name) as a zip to the seekable stream `out`.
 
@@ -166,7 +209,7 @@ def write_zip(
                 batch = next(batches, None)
                 if batch is None:
                     return
-                pending.append((batch, pool.submit(_pack_batch, batch, level)))
+                pending.append((batch, pool.submit(_pack_batch, batch, level, cache)))
 
         refill()
         while pending:

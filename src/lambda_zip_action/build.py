@@ -14,7 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lambda_zip_action.archive import ArchiveResult, atomic_output, reference_zlib, write_zip
+from lambda_zip_action.archive import (
+    ArchiveResult,
+    DeflateCache,
+    atomic_output,
+    reference_zlib,
+    write_zip,
+)
 from lambda_zip_action.compile import BytecodeCache, compile_entries, default_workers
 from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.errors import InterpreterError, LimitError, OutputError, SourceError
@@ -63,12 +69,13 @@ def build(
     workers: int | None = None,
     rebuild_sdists: bool = False,
     reverse_traversal: bool = False,
-    bytecode_cache: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> BuildResult:
     """Build the zip and manifest described by `config`; `env` is the environment for tools.
 
-    `bytecode_cache` keeps compiled groups between builds (see compile.BytecodeCache); the
-    bytes are the same with or without it, which verify's uncached rebuild checks.
+    `cache_dir` keeps compiled bytecode and deflated large files between builds (see
+    compile.BytecodeCache, archive.DeflateCache); the bytes are the same with or without it,
+    which verify's uncached rebuild checks.
     """
     workers = workers or default_workers()
     warnings: list[str] = []
@@ -160,8 +167,8 @@ def build(
                 workers,
                 progress=lambda done, total: on_event(Event("progress", "compile", done, total)),
                 reverse=reverse_traversal,
-                cache=BytecodeCache(bytecode_cache, interpreter.version)
-                if bytecode_cache is not None
+                cache=BytecodeCache(cache_dir / "bytecode", interpreter.version)
+                if cache_dir is not None
                 else None,
             )
             if compiled.from_cache:
@@ -169,7 +176,7 @@ def build(
                     Event(
                         "info",
                         f"{compiled.from_cache} of {len(compiled.bytecode)} .pyc from the "
-                        f"bytecode cache {bytecode_cache}",
+                        f"bytecode cache in {cache_dir}",
                     )
                 )
             for name, why in compiled.skipped:
@@ -179,7 +186,7 @@ def build(
         on_event(Event("stage", f"Writing {config.output}"))
         result, sizes = _write(config, entries, installed.distributions, requirements, interpreter,
                                installed.installer, installed.installer_version, dependencies,
-                               workers, on_event)  # fmt: skip
+                               workers, on_event, cache_dir)  # fmt: skip
         if sizes.problems:
             warn(sizes.describe())
         return BuildResult(
@@ -206,6 +213,7 @@ def _write(
     dependencies: Path,
     workers: int,
     on_event: Listener,
+    cache_root: Path | None,
 ) -> tuple[ArchiveResult, SizeReport]:
     prefix = "python/" if config.layout == "layer" else ""
     try:
@@ -217,6 +225,7 @@ def _write(
                 config.source_date_epoch,
                 workers,
                 progress=lambda done, total: on_event(Event("progress", "archive", done, total)),
+                cache=DeflateCache(cache_root / "deflate") if cache_root is not None else None,
             )
             check_record_hashes(result.entries, record_hashes(dependencies), prefix)
             sizes = size_report(result.entries, result.size, owners(dependencies), prefix)

@@ -225,7 +225,7 @@ def render_result(result: BuildResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def bytecode_cache_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Path | None:
+def build_cache_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Path | None:
     if args.no_cache or env.get("LAMBDA_ZIP_NO_CACHE", "") not in ("", "0"):
         return None
     if args.cache_dir is not None:
@@ -233,15 +233,15 @@ def bytecode_cache_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Path
     if env.get("LAMBDA_ZIP_CACHE_DIR"):
         return Path(env["LAMBDA_ZIP_CACHE_DIR"]).resolve()
     base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".cache")
-    return Path(base) / "lambda-zip" / "bytecode"
+    return Path(base) / "lambda-zip"
 
 
 def _run_build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     config = config_from_args(args, env)
     progress = _Progress(sys.stderr)
-    cache = bytecode_cache_dir(args, env)
+    cache = build_cache_dir(args, env)
     if args.command == "verify" or args.verify:
-        verified = verify(config, env, progress, workers=args.jobs, bytecode_cache=cache)
+        verified = verify(config, env, progress, workers=args.jobs, cache_dir=cache)
         document = {**result_document(verified.first), "reproducible": verified.reproducible,
                     "rebuild_sha256": verified.second_sha256}  # fmt: skip
         if args.json:
@@ -258,7 +258,7 @@ def _run_build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         workers=args.jobs,
         rebuild_sdists=args.rebuild_sdists,
         reverse_traversal=args.reverse_traversal,
-        bytecode_cache=cache,
+        cache_dir=cache,
     )
     if args.json:
         sys.stdout.write(json.dumps(result_document(result), sort_keys=True) + "\n")

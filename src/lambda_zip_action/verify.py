@@ -5,8 +5,8 @@ another depth, umask 077, another time zone and locale, another PYTHONHASHSEED, 
 of workers and every walk the tool controls reversed. It shares nothing with the first build but
 the installers' download cache, whose files are checked by hash: it rebuilds anything built
 locally from an sdist instead of taking the first build's wheel from a cache (a cache would hide
-a nondeterministic build), and compiles all bytecode afresh instead of reading the bytecode
-cache. Then both zips are compared byte for byte, and any difference is explained entry by
+a nondeterministic build), and compiles and compresses everything afresh instead of reading the
+build cache. Then both zips are compared byte for byte, and any difference is explained entry by
 entry.
 """
 
@@ -66,14 +66,14 @@ def verify(
     env: Mapping[str, str],
     on_event: Listener = ignore,
     workers: int | None = None,
-    bytecode_cache: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> VerifyResult:
     """Build, then rebuild in a separate process set up to differ, then compare.
 
     One after the other, not side by side: a build step that rewrites a file (a version stamp,
     say) would otherwise race with itself and could write the same bytes for both builds.
     """
-    first = build(config, env, on_event, workers, bytecode_cache=bytecode_cache)
+    first = build(config, env, on_event, workers, cache_dir=cache_dir)
     on_event(Event("stage", "Rebuilding from scratch in a different environment to verify"))
     scratch = Path(tempfile.mkdtemp(prefix="lambda-zip-verify-", dir=config.temp_root))
     try:
