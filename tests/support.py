@@ -8,12 +8,15 @@ instead of skipping it: a green run that tested nothing is worse than a red one.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,3 +120,18 @@ def interpreter(version: str) -> Path:
         " (pyenv install, or the distribution's python3.X package).",
         pytrace=False,
     )
+
+
+def build_project(
+    project: Path, output: Path, *options: str, version: str = "3.12"
+) -> dict[str, Any]:
+    """`lambda-zip build --json` of `project` for CPython `version`; the test fails on an error."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "lambda_zip_action", "build", "--project", str(project),
+         "--python-version", version, "--python", str(interpreter(version)),
+         "--output", str(output), "--json", *options],
+        env=tool_env(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    document: dict[str, Any] = json.loads(completed.stdout)
+    return document

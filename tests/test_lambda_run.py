@@ -18,7 +18,6 @@ import marshal
 import os
 import re
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ import pytest
 from lambda_zip_action.archive import write_zip
 from lambda_zip_action.stage import collect, merge
 
-from support import PROJECTS, interpreter, require_tools, tool_env
+from support import PROJECTS, build_project, interpreter, require_tools
 from unprivileged import give_away, make_read_only, unprivileged
 
 HOST_ARCHITECTURE = "x86_64"  # what this machine runs; arm64 zips are checked statically
@@ -63,31 +62,7 @@ TRACEBACK_CALL = (
 
 
 def build(project: str, version: str, output: Path, *options: str) -> dict[str, Any]:
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lambda_zip_action",
-            "build",
-            "--project",
-            str(PROJECTS / project),
-            "--python-version",
-            version,
-            "--python",
-            str(interpreter(version)),
-            "--output",
-            str(output),
-            "--json",
-            *options,
-        ],
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    document: dict[str, Any] = json.loads(completed.stdout)
-    return document
+    return build_project(PROJECTS / project, output, *options, version=version)
 
 
 def extract(archive: Path, root: Path) -> Path:

@@ -7,7 +7,6 @@ extract the same bytes, and the project's source files must come out as they are
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import struct
@@ -22,7 +21,7 @@ import pytest
 from lambda_zip_action.archive import write_zip
 from lambda_zip_action.stage import StagedFile, merge
 
-from support import PROJECTS, interpreter, require_tools, tool_env
+from support import PROJECTS, build_project, interpreter, require_tools, tool_env
 
 NON_ASCII_NAME = "app/data/naïve-日本.txt"
 # Readers print and write names in the locale's encoding: make it UTF-8 whatever the host says.
@@ -34,33 +33,7 @@ READER_ENV = {
 
 
 def build(project: Path, output: Path, *options: str) -> dict[str, Any]:
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lambda_zip_action",
-            "build",
-            "--project",
-            str(project),
-            "--python-version",
-            "3.12",
-            "--architecture",
-            "x86_64",
-            "--python",
-            str(interpreter("3.12")),
-            "--output",
-            str(output),
-            "--json",
-            *options,
-        ],
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    document: dict[str, Any] = json.loads(completed.stdout)
-    return document
+    return build_project(project, output, "--architecture", "x86_64", *options)
 
 
 def copy_project(name: str, destination: Path) -> Path:
