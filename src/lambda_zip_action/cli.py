@@ -107,13 +107,13 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         "--cache-dir",
         type=Path,
         metavar="DIR",
-        help="keep compiled bytecode here between builds (default: $LAMBDA_ZIP_CACHE_DIR, "
-        "else ~/.cache/lambda-zip); never changes the bytes",
+        help="keep compiled bytecode and deflated large files here between builds (default: "
+        "$LAMBDA_ZIP_CACHE_DIR, else ~/.cache/lambda-zip); never changes the bytes",
     )
     add(
         "--no-cache",
         action="store_true",
-        help="compile everything afresh (also: LAMBDA_ZIP_NO_CACHE=1)",
+        help="compile and compress everything afresh (also: LAMBDA_ZIP_NO_CACHE=1)",
     )
     add("--json", action="store_true", help="print the result as one JSON object on stdout")
     # Used by verify's second build; not for users.
