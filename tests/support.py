@@ -135,3 +135,18 @@ def build_project(
     assert completed.returncode == 0, completed.stderr
     document: dict[str, Any] = json.loads(completed.stdout)
     return document
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m lambda_zip_action ARGS` as a user runs it; the caller checks the outcome."""
+    return subprocess.run(
+        [sys.executable, "-m", "lambda_zip_action", *args],
+        env=tool_env() if env is None else env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )

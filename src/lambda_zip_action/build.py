@@ -33,12 +33,12 @@ from lambda_zip_action.install import (
     install,
     installer_environment,
     make_installer,
-    record_hashes,
 )
 from lambda_zip_action.interpreter import Interpreter, find_interpreter, probe
-from lambda_zip_action.limits import SizeReport, owners, size_report
+from lambda_zip_action.limits import SizeReport, size_report
 from lambda_zip_action.manifest import dumps, manifest_document
-from lambda_zip_action.requirements import RequirementSet, load_requirements
+from lambda_zip_action.records import owners, record_hashes
+from lambda_zip_action.requirements import RequirementSet, load_requirements, repository_root
 from lambda_zip_action.runtimes import task_root
 from lambda_zip_action.stage import StagedFile, case_collisions, collect, merge
 
@@ -101,7 +101,10 @@ def build(
         on_event(Event("stage", f"Reading {_describe(config.requirements)}"))
         uv = UvInstaller(tool_env)
         requirements = load_requirements(
-            config.requirements, runtime.marker_environment(config.architecture), uv.export_lock
+            config.requirements,
+            runtime.marker_environment(config.architecture),
+            uv.export_lock,
+            repository_root(config.project_dir),
         )
         if requirements.unpinned:
             shown = ", ".join(requirements.unpinned[:5])

@@ -8,9 +8,6 @@ same tree with either installer.
 
 from __future__ import annotations
 
-import base64
-import csv
-import io
 import json
 import os
 import re
@@ -22,7 +19,10 @@ from email.parser import HeaderParser
 from pathlib import Path
 from typing import Protocol
 
-from lambda_zip_action.archive import WrittenEntry
+from packaging.tags import parse_tag
+from packaging.utils import canonicalize_name
+
+from lambda_zip_action import records
 from lambda_zip_action.errors import InstallError, RequirementsError
 from lambda_zip_action.requirements import RequirementSet
 from lambda_zip_action.runtimes import Architecture, Runtime
@@ -32,6 +32,8 @@ from lambda_zip_action.runtimes import Architecture, Runtime
 INSTALLER_FILES = ("INSTALLER", "REQUESTED", "direct_url.json", "uv_cache.json", "uv_build.json")
 # Lock files installers leave in a --target directory.
 TARGET_LEFTOVERS = (".lock",)
+# Where both installers put a wheel's .data/headers in a --target directory.
+HEADERS_DIR = "include"
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class InstallResult:
 
 class Installer(Protocol):
     name: str
+    # The directory, relative to the target, that the RECORD rows it writes are relative to.
+    record_base: str
 
     def version(self) -> str: ...
 
@@ -110,6 +114,7 @@ class _Failed(Exception):
 
 class UvInstaller:
     name = "uv"
+    record_base = ""
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self._env = env
@@ -158,6 +163,8 @@ class UvInstaller:
 
 class PipInstaller:
     name = "pip"
+    # pip's --target installs into a home scheme and moves its directories into the target.
+    record_base = "lib/python"
 
     def __init__(self, env: Mapping[str, str], python: Path) -> None:
         self._env = env
@@ -173,11 +180,33 @@ class PipInstaller:
             ) from exc
 
     def install(self, request: InstallRequest, requirements_file: Path) -> None:
+        """One pip run, or two when hashed pins meet direct references without hashes.
+
+        A single `--hash` puts pip in hash-checking mode for the whole file, where a local
+        directory (a monorepo's `libs/shared`, as uv.lock exports it) cannot be installed at
+        all. The hashed pins are then installed in hash-checking mode and the direct references
+        in a second run, into a directory of their own that is merged into the target.
+        """
+        hashed, direct = _split_direct(request.requirements.lines)
+        if not (direct and any("--hash=" in line for line in hashed)):
+            self._run(request, requirements_file, request.target, request.requirements.hashed)
+            return
+        options = [line for line in request.requirements.lines if line.startswith("-")]
+        hashed_file = requirements_file.with_name("requirements.lambda.hashed.txt")
+        hashed_file.write_text("".join(f"{line}\n" for line in options + hashed), "utf-8")
+        self._run(request, hashed_file, request.target, hashed=True)
+        direct_file = requirements_file.with_name("requirements.lambda.direct.txt")
+        direct_file.write_text("".join(f"{line}\n" for line in options + direct), "utf-8")
+        direct_target = request.target.with_name(request.target.name + ".direct")
+        self._run(request, direct_file, direct_target, hashed=False)
+        _merge_into(direct_target, request.target)
+
+    def _run(self, request: InstallRequest, requirements: Path, target: Path, hashed: bool) -> None:
         runtime = request.runtime
         abi = runtime.cache_tag.replace("cpython-", "cp")
         command = [
             str(self._python), "-m", "pip", "install",
-            "--target", str(request.target),
+            "--target", str(target),
             "--no-compile", "--no-warn-script-location", "--disable-pip-version-check",
             "--no-input", "--progress-bar", "off",
             "--python-version", runtime.python_version,
@@ -192,12 +221,42 @@ class PipInstaller:
             command.append("--no-deps")
         else:
             command.append("--only-binary=:all:")
-        if request.requirements.hashed:
+        if hashed:
             command.append("--require-hashes")
         if request.rebuild_sdists:
             command.append("--no-cache-dir")
-        command += ["-r", str(requirements_file)]
+        command += ["-r", str(requirements)]
         _install(command, self._env, request)
+
+
+_DIRECT_REFERENCE = re.compile(r"^(?:[./]|file:|[a-z][a-z0-9+.-]*://)|\s@\s", re.IGNORECASE)
+
+
+def _split_direct(lines: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(every other requirement, direct references without hashes) among the lines."""
+    rest, direct = [], []
+    for line in lines:
+        if line.startswith("-"):
+            continue
+        if "--hash=" not in line and _DIRECT_REFERENCE.search(line):
+            direct.append(line)
+        else:
+            rest.append(line)
+    return rest, direct
+
+
+def _merge_into(source: Path, target: Path) -> None:
+    """Move the tree `source` into `target`; a file both hold stays as `target` has it.
+
+    A file both hold belongs to two distributions: check_claims names them.
+    """
+    for child in sorted(source.iterdir()):
+        destination = target / child.name
+        if child.is_dir() and not child.is_symlink() and destination.is_dir():
+            _merge_into(child, destination)
+        elif not destination.exists():
+            child.rename(destination)
+    shutil.rmtree(source)
 
 
 def _install(command: list[str], env: Mapping[str, str], request: InstallRequest) -> None:
@@ -215,13 +274,26 @@ def install(installer: Installer, request: InstallRequest) -> InstallResult:
         requirements_file = request.target.parent / "requirements.lambda.txt"
         requirements_file.write_text(request.requirements.text, encoding="utf-8")
         installer.install(request, requirements_file)
-    distributions = normalize_tree(request.target)
+    distributions = normalize_tree(request.target, installer.record_base)
     check_platform(distributions, request)
     return InstallResult(installer.name, version, distributions)
 
 
-def normalize_tree(target: Path) -> tuple[Distribution, ...]:
-    """Remove what differs between installers and machines; keep what importlib.metadata reads."""
+def normalize_tree(target: Path, relative_to: str = "") -> tuple[Distribution, ...]:
+    """Remove what differs between installers and machines; keep what importlib.metadata reads.
+
+    `relative_to` is the directory the installer's RECORD rows are relative to (see records).
+    What each part of a wheel becomes:
+
+    - purelib and platlib (`.data/purelib`, `.data/platlib` included) ship at the root;
+    - `.data/headers` is removed: nothing compiles against headers on Lambda, and uv and pip
+      put them in different places (`include/<name>/`, `include/python/<name>/`);
+    - `.data/scripts` is removed with `bin/`: launchers name the build machine's Python;
+    - `.data/data` ships where both installers put it (the target root, as `pip -t` does), and
+      RECORD lists it whichever installer wrote it;
+    - directories left empty (a wheel's `PyYAML.libs/`, which uv creates and pip does not)
+      are removed.
+    """
     for leftover in ("bin", *TARGET_LEFTOVERS):
         path = target / leftover
         if path.is_dir() and not path.is_symlink():
@@ -236,13 +308,71 @@ def normalize_tree(target: Path) -> tuple[Distribution, ...]:
             if name.endswith((".pyc", ".pyo")):
                 (Path(directory) / name).unlink()
     distributions = []
-    for dist_info in sorted(target.glob("*.dist-info")):
+    for dist_info in records.dist_infos(target):
         source = _source(dist_info)
         for name in INSTALLER_FILES:
             (dist_info / name).unlink(missing_ok=True)
-        _rewrite_record(target, dist_info)
+        kept = []
+        for row in records.read_record(dist_info, relative_to):
+            path = target / row.path
+            if row.path.split("/")[0] == HEADERS_DIR:
+                if path.is_file() and not path.is_symlink():
+                    path.unlink()
+            elif (
+                not row.path.endswith((".pyc", ".pyo"))
+                and "__pycache__" not in row.path
+                and path.is_file()
+            ):
+                kept.append(row)
+        records.write_record(dist_info, kept)
         distributions.append(_distribution(dist_info, source))
+    _remove_empty_directories(target)
+    check_claims(target)
     return tuple(sorted(distributions, key=lambda d: d.name.lower()))
+
+
+def _remove_empty_directories(target: Path) -> None:
+    for directory, _, filenames in os.walk(target, topdown=False):
+        path = Path(directory)
+        if path != target and not filenames and not any(path.iterdir()):
+            path.rmdir()
+
+
+def check_claims(target: Path) -> None:
+    """Refuse two distributions that install the same file.
+
+    Which copy ends up on disk depends on the installer and its order (uv merges, pip keeps
+    the first and warns), so the package would depend on who built it.
+    """
+    owners: dict[str, list[str]] = {}
+    for path, dist_info in records.claims(target):
+        owners.setdefault(path, []).append(dist_info)
+    clashes: dict[tuple[str, ...], list[str]] = {}
+    for path, claimants in sorted(owners.items()):
+        labels = tuple(sorted({_dist_label(c) for c in claimants}))
+        if len(labels) > 1:
+            clashes.setdefault(labels, []).append(path)
+    if clashes:
+        described = []
+        for labels, paths in clashes.items():
+            tops = sorted({p.split("/")[0] + ("/" if "/" in p else "") for p in paths})
+            examples = ", ".join(paths[:2]) + (", ..." if len(paths) > 2 else "")
+            described.append(
+                f"{' and '.join(labels)} both install {', '.join(tops)} "
+                f"({len(paths)} files: {examples})"
+            )
+        raise InstallError(
+            "Two distributions install the same files: "
+            + "; ".join(described)
+            + ". Which copy wins depends on the installer and its order, so the package would "
+            "not be reproducible. Keep only one of them in the lock (often one is an "
+            "unrelated package with the same import name)."
+        )
+
+
+def _dist_label(dist_info_name: str) -> str:
+    name, _, version = dist_info_name.removesuffix(".dist-info").rpartition("-")
+    return f"{canonicalize_name(name)} {version}"
 
 
 def _source(dist_info: Path) -> str:
@@ -263,48 +393,8 @@ def _source(dist_info: Path) -> str:
     return url
 
 
-def _rewrite_record(target: Path, dist_info: Path) -> None:
-    """Keep RECORD rows of files that are shipped, sorted, in one line format."""
-    record = dist_info / "RECORD"
-    if not record.is_file():
-        return
-    rows = list(csv.reader(io.StringIO(record.read_text(encoding="utf-8"))))
-    kept = {}
-    for row in rows:
-        if not row or not row[0]:
-            continue
-        path = row[0]
-        if ".." in Path(path).parts or path.startswith("/") or "__pycache__" in path:
-            continue
-        if path.endswith((".pyc", ".pyo")) or not (target / path).is_file():
-            continue
-        kept[path] = row + [""] * (3 - len(row))
-    record_path = f"{dist_info.name}/RECORD"
-    kept[record_path] = [record_path, "", ""]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for path in sorted(kept):
-        writer.writerow(kept[path][:3])
-    # A new file renamed over the old: RECORD may be a hardlink into the installer's cache.
-    replacement = record.with_name("RECORD.normalized")
-    replacement.write_text(out.getvalue(), encoding="utf-8")
-    replacement.replace(record)
-
-
-def record_hashes(target: Path) -> dict[str, str]:
-    """Archive-relative path -> sha256 hex, as each wheel's RECORD says the file must be."""
-    expected = {}
-    for record in sorted(target.glob("*.dist-info/RECORD")):
-        for row in csv.reader(io.StringIO(record.read_text(encoding="utf-8"))):
-            if len(row) >= 2 and row[1].startswith("sha256="):
-                digest = row[1].removeprefix("sha256=")
-                padded = digest + "=" * (-len(digest) % 4)
-                expected[row[0]] = base64.urlsafe_b64decode(padded).hex()
-    return expected
-
-
 def check_record_hashes(
-    written: Iterable[WrittenEntry], expected: Mapping[str, str], prefix: str = ""
+    written: Iterable[records.HashedEntry], expected: Mapping[str, str], prefix: str = ""
 ) -> None:
     """Every installed file must still be the bytes its wheel shipped.
 
@@ -312,12 +402,7 @@ def check_record_hashes(
     place (a certificate bundle patched, a "quick fix" to a dependency) edits the cache too,
     and every later build would ship it. The hashes come for free: the archive computed them.
     """
-    wrong = [
-        entry.name
-        for entry in written
-        if entry.sha256 is not None
-        and expected.get(entry.name.removeprefix(prefix), entry.sha256) != entry.sha256
-    ]
+    wrong = records.modified_files(written, expected, prefix)
     if wrong:
         shown = ", ".join(wrong[:5]) + (f" and {len(wrong) - 5} more" if len(wrong) > 5 else "")
         raise InstallError(
@@ -336,13 +421,24 @@ def _distribution(dist_info: Path, source: str) -> Distribution:
     wheel = dist_info / "WHEEL"
     if wheel.is_file():
         parsed = HeaderParser().parsestr(wheel.read_text(encoding="utf-8", errors="replace"))
-        tags = tuple(sorted(parsed.get_all("Tag") or ()))
+        tags = expand_tags(parsed.get_all("Tag") or ())
     return Distribution(
-        name=str(metadata.get("Name", dist_info.name.split("-")[0])),
+        name=canonicalize_name(str(metadata.get("Name", records.distribution_name(dist_info)))),
         version=str(metadata.get("Version", "")),
         source=source,
         tags=tags,
     )
+
+
+def expand_tags(lines: Iterable[str]) -> tuple[str, ...]:
+    """Every tag a WHEEL's `Tag:` lines stand for, compressed sets expanded (PEP 425)."""
+    expanded: set[str] = set()
+    for line in lines:
+        try:
+            expanded.update(str(tag) for tag in parse_tag(line.strip()))
+        except ValueError:
+            expanded.add(line.strip())
+    return tuple(sorted(expanded))
 
 
 def check_platform(distributions: tuple[Distribution, ...], request: InstallRequest) -> None:
@@ -355,7 +451,7 @@ def check_platform(distributions: tuple[Distribution, ...], request: InstallRequ
     wrong = []
     for distribution in distributions:
         platforms = {tag.rsplit("-", 1)[-1] for tag in distribution.tags}
-        if platforms and not any(p in allowed for p in platforms):
+        if platforms and not platforms & allowed:
             wrong.append(
                 f"{distribution.name} {distribution.version} ({', '.join(sorted(platforms))})"
             )
@@ -369,40 +465,125 @@ def check_platform(distributions: tuple[Distribution, ...], request: InstallRequ
         )
 
 
-_UV_NO_WHEEL = re.compile(
-    r"`?([A-Za-z0-9_.\-]+)(?:==|\s+)v?([0-9][^\s`@]*)`?"
-    r".*?(?:doesn't have|has no)[^\n]*(?:wheel|platform)"
+# What uv and pip print when an install fails, by kind; checked against their real output
+# (tests/data/installer-output/). The first kind that matches wins, in this order: a source
+# build's own output can mention the network (cargo fetching crates), which is not the cause.
+_BUILD_FAILED = (
+    re.compile(r"Failed to build `(?P<package>[^`]+)`"),
+    re.compile(r"Failed building wheel for (?P<package>\S+)"),
+    re.compile(
+        r"Failed to build installable wheels for some \S+ based projects \((?P<package>[^)]+)\)"
+    ),
+    re.compile(r"Could not build wheels for (?P<package>\S+)"),
+    re.compile(r"metadata-generation-failed|subprocess-exited-with-error"),
 )
-_PIP_NO_DIST = re.compile(r"No matching distribution found for ([^\s]+)")
-_CONNECTION = re.compile(
-    r"(?i)(failed to fetch|connection|network|dns|timed out|temporary failure)"
+_HASH_MISMATCH = (
+    re.compile(r"Hash mismatch for `(?P<package>[^`]+)`"),
+    re.compile(r"DO NOT MATCH THE HASHES[^\n]*\n\s+(?P<package>\S+) from"),
 )
+_HASH_MISSING = (
+    re.compile(r"Hashes are required in --require-hashes mode[^\n]*\n\s+(?P<package>\S+)"),
+    re.compile(
+        r"In `--require-hashes` mode, all requirements must have a hash[^`]*`(?P<package>[^`]+)`"
+    ),
+    re.compile(r"(?i)hash-checking mode|--require-hashes. mode"),
+)
+_NETWORK = (
+    re.compile(r"Failed to fetch: `?(?P<package>[^\s`]+)"),
+    re.compile(r"(?i)tcp connect error|dns error|error sending request|connection refused"),
+    re.compile(r"NewConnectionError|connection broken by|Max retries exceeded|Could not fetch URL"),
+    re.compile(r"(?i)temporary failure in name resolution|read timed out|timed out"),
+)
+_NO_WHEEL = (
+    re.compile(
+        r"`?(?P<package>[\w.\-]+==[\w.!+\-]+)`? has no (?:usable wheels|wheels with a matching)"
+    ),
+)
+_NOT_FOUND = (
+    re.compile(r"there is no version of (?P<package>\S+?)(?: and|,|$)", re.MULTILINE),
+    re.compile(r"No matching distribution found for (?P<package>\S+)"),
+)
+_CONFLICT = (
+    re.compile(r"No solution found when resolving dependencies"),
+    re.compile(r"ResolutionImpossible|conflicting dependencies"),
+)
+_PIP_COLLECTING = re.compile(r"^(?:Collecting|Processing) (\S+)", re.MULTILINE)
+
+
+def _match(patterns: tuple[re.Pattern[str], ...], output: str) -> tuple[bool, str | None]:
+    for pattern in patterns:
+        found = pattern.search(output)
+        if found:
+            return True, found.groupdict().get("package")
+    return False, None
 
 
 def _explain_failure(output: str, request: InstallRequest) -> InstallError:
+    """One message per kind of failure, from what the installer actually said."""
     target = (
         f"{request.runtime.identifier} on {request.architecture} "
         f"({request.runtime.uv_platform(request.architecture)})"
     )
-    match = _UV_NO_WHEEL.search(output) or _PIP_NO_DIST.search(output)
-    if match:
-        package = " ".join(g for g in match.groups() if g)
+    said = f"Installer said: {_last_lines(output)}"
+    matched, package = _match(_BUILD_FAILED, output)
+    if matched:
+        if package is None:
+            collected = _PIP_COLLECTING.findall(output)
+            package = collected[-1] if collected else "a dependency"
+        if "/" in package:
+            return InstallError(
+                f"Building {package} from its source failed, so nothing was installed: fix "
+                f"that package's build (its pyproject.toml or setup.py) and build again. {said}"
+            )
+        return InstallError(
+            f"No wheel of {package} for {target}: the installer tried to build it from its "
+            "source distribution, and the build failed. Lambda needs a wheel built for the "
+            "target; a build on this machine would in any case be refused if it held native "
+            "code, which would be built for this machine, not for Lambda. Choose a version "
+            "that publishes a wheel for the target (or another Python version or "
+            f"architecture). {said}"
+        )
+    matched, package = _match(_HASH_MISMATCH, output)
+    if matched:
+        return InstallError(
+            f"A downloaded file of {package or 'a dependency'} did not match the hash in the "
+            "lock, so nothing was installed. The index served other bytes than were locked: "
+            f"check the index, or re-lock if the change is expected. {said}"
+        )
+    matched, package = _match(_HASH_MISSING, output)
+    if matched:
+        return InstallError(
+            f"The requirements pin hashes, but not for {package or 'every requirement'}: "
+            "installers then refuse the whole file. Regenerate it with hashes for every "
+            f"requirement (uv pip compile --generate-hashes). {said}"
+        )
+    matched, package = _match(_NETWORK, output)
+    if matched:
+        return InstallError(
+            f"The installer could not download the dependencies for {target}"
+            + (f" ({package})" if package else "")
+            + f": check the network and the index settings. {said}"
+        )
+    matched, package = _match(_NO_WHEEL, output)
+    if matched:
         return InstallError(
             f"No wheel of {package} for {target}. Lambda needs a binary wheel built for that "
-            "platform: choose a version that publishes one, or another architecture. "
-            f"Installer said: {_last_lines(output)}"
+            "platform: choose a version that publishes one, or another Python version or "
+            f"architecture. {said}"
         )
-    if "hash" in output.lower() and "mismatch" in output.lower():
+    matched, package = _match(_NOT_FOUND, output)
+    if matched:
         return InstallError(
-            f"A downloaded file did not match the hash in the lock, so nothing was installed. "
-            f"Installer said: {_last_lines(output)}"
+            f"The index has no {package} that installs on {target}: check the name and "
+            f"version, and that the version publishes a wheel for the target. {said}"
         )
-    if _CONNECTION.search(output):
+    matched, _ = _match(_CONFLICT, output)
+    if matched:
         return InstallError(
-            f"The installer could not download the dependencies for {target}: check the network "
-            f"and the index settings. Installer said: {_last_lines(output)}"
+            "The requirements conflict: no set of versions satisfies them all. Loosen or fix "
+            f"the pins named below, then lock again. {said}"
         )
-    return InstallError(f"Installing the dependencies for {target} failed: {_last_lines(output)}")
+    return InstallError(f"Installing the dependencies for {target} failed: {said}")
 
 
 def _last_lines(output: str, count: int = 6) -> str:
@@ -437,5 +618,4 @@ __all__ = [
     "installer_environment",
     "make_installer",
     "normalize_tree",
-    "record_hashes",
 ]

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from lambda_zip_action.archive import WrittenEntry
 
@@ -44,17 +41,6 @@ class SizeReport:
 
 def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB"
-
-
-def owners(dependency_root: Path) -> dict[str, str]:
-    """Top-level archive names -> the distribution that installed them, from each RECORD."""
-    owned: dict[str, str] = {}
-    for record in sorted(dependency_root.glob("*.dist-info/RECORD")):
-        name = record.parent.name.split("-")[0]
-        for row in csv.reader(io.StringIO(record.read_text(encoding="utf-8"))):
-            if row and row[0]:
-                owned.setdefault(row[0].split("/")[0], name)
-    return owned
 
 
 def size_report(

@@ -62,11 +62,13 @@ def load_requirements(
     path: Path | None,
     marker_env: Mapping[str, str],
     export_uv_lock: Exporter,
+    committed: Path | None = None,
 ) -> RequirementSet:
     """Read `path` (or nothing) into a RequirementSet for the target described by `marker_env`.
 
     `export_uv_lock` turns a uv.lock into requirements.txt text; it is passed in because it
-    runs uv, and side effects belong to the install stage.
+    runs uv, and side effects belong to the install stage. A local path inside `committed`
+    (the project's repository) is pinned by the commit, as the project's own code is.
     """
     if path is None:
         return RequirementSet("none", None, None, (), locked=True, hashed=True)
@@ -78,7 +80,9 @@ def load_requirements(
     name = path.name
     if name == "uv.lock":
         text = export_uv_lock(path)
-        lines, unpinned, hashed = _filter_lines(_logical_lines(text, path), marker_env, path)
+        lines, unpinned, hashed = _filter_lines(
+            _logical_lines(text, path), marker_env, path, committed
+        )
         return RequirementSet("uv.lock", path, digest, lines, True, hashed, unpinned)
     if name == "poetry.lock":
         lines = tuple(_poetry_lines(path, _toml(path, data), marker_env))
@@ -87,7 +91,7 @@ def load_requirements(
         deps = _toml(path, data).get("project", {}).get("dependencies", [])
         if not isinstance(deps, list):
             raise RequirementsError(f"[project] dependencies in {path} must be a list of strings.")
-        lines, unpinned, hashed = _filter_lines([str(d) for d in deps], marker_env, path)
+        lines, unpinned, hashed = _filter_lines([str(d) for d in deps], marker_env, path, committed)
         return RequirementSet(
             "pyproject.toml", path, digest, lines, locked=False, hashed=False, unpinned=unpinned
         )
@@ -95,7 +99,7 @@ def load_requirements(
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RequirementsError(f"{path} is not UTF-8 text.") from exc
-    lines, unpinned, hashed = _filter_lines(_logical_lines(text, path), marker_env, path)
+    lines, unpinned, hashed = _filter_lines(_logical_lines(text, path), marker_env, path, committed)
     # A file where everything is pinned and hashed is a lock (pip's hash-checking mode
     # already demands the whole closure); anything else is resolved by the installer.
     locked = hashed and not unpinned
@@ -137,8 +141,16 @@ def _logical_lines(text: str, path: Path) -> Iterator[str]:
 _HASH = re.compile(r"\s--hash[=\s]\s*(\S+)")
 
 
+def repository_root(project_dir: Path) -> Path:
+    """The git work tree holding `project_dir`, else `project_dir` itself."""
+    for directory in (project_dir, *project_dir.parents):
+        if (directory / ".git").exists():
+            return directory
+    return project_dir
+
+
 def _filter_lines(
-    lines: Iterable[str], marker_env: Mapping[str, str], path: Path
+    lines: Iterable[str], marker_env: Mapping[str, str], path: Path, committed: Path | None
 ) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
     kept: list[str] = []
     unpinned: list[str] = []
@@ -157,10 +169,13 @@ def _filter_lines(
         spec = _HASH.sub("", " " + line).strip()
         requirement = _parse(spec, path)
         if requirement is None:
-            # A bare path or URL: never pinned. A relative path is relative to the file that
-            # names it, and the installers will read a copy of the list elsewhere.
-            unpinned.append(spec)
-            kept.append(str((path.parent / spec).resolve()) if spec.startswith(".") else spec)
+            # A bare path or URL. A relative path is relative to the file that names it, and
+            # the installers will read a copy of the list elsewhere. A path inside the
+            # repository is pinned by the commit; anything else can change without one.
+            local = _local_path(spec, path)
+            if local is None or committed is None or not _is_within(local, committed):
+                unpinned.append(spec)
+            kept.append(str(local) if spec.startswith(".") and local is not None else spec)
             hashed = hashed and bool(hashes)
             continue
         if requirement.marker is not None and not requirement.marker.evaluate(
@@ -173,6 +188,22 @@ def _filter_lines(
         hashed = hashed and bool(hashes)
         kept.append(" ".join([str(requirement), *(f"--hash={h}" for h in hashes)]))
     return tuple(kept), tuple(unpinned), hashed and bool(kept)
+
+
+def _local_path(spec: str, path: Path) -> Path | None:
+    if spec.startswith("file://"):
+        return Path(spec.removeprefix("file://")).resolve()
+    if spec.startswith((".", "/")):
+        return (path.parent / spec).resolve()
+    return None
+
+
+def _is_within(path: Path, directory: Path) -> bool:
+    try:
+        path.relative_to(directory.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def _without_editable(line: str) -> str:
