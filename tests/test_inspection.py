@@ -81,6 +81,7 @@ def test_wrong_architecture_and_os(tmp_path: Path) -> None:
 
 def test_bytecode_problems(tmp_path: Path) -> None:
     files = CLEAN | {
+        "stale.py": b"X = 1\n",
         "__pycache__/stale.cpython-312.pyc": pyc("3.12", flags=0),
         "__pycache__/old.cpython-311.pyc": pyc("3.11"),
         "__pycache__/app.cpython-312.opt-1.pyc": pyc("3.12"),
@@ -88,7 +89,8 @@ def test_bytecode_problems(tmp_path: Path) -> None:
     }
     result = inspect_zip(zipcraft.deterministic(tmp_path / "b.zip", files), "3.12", "x86_64")
     found = codes(result)
-    assert found["pyc-timestamp"] == {"__pycache__/stale.cpython-312.pyc"}
+    stale = next(f for f in result.findings if f.code == "pyc-timestamp-stale")
+    assert stale.severity == "warning" and "stale.cpython-312.pyc" in stale.message
     assert found["pyc-other-version"] == {"__pycache__/old.cpython-311.pyc"}
     assert found["pyc-optimized"] == {"__pycache__/app.cpython-312.opt-1.pyc"}
     assert found["pyc-wrong-magic"] == {"__pycache__/old.cpython-311.pyc", "legacy.pyc"}

@@ -8,7 +8,9 @@ architecture are inferred from bytecode and ELF headers when not given.
 
 from __future__ import annotations
 
+import calendar
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -86,6 +88,8 @@ class _Pyc:
     version: str | None
     magic: int
     timestamp: bool
+    source_mtime: int = 0  # timestamp .pyc only: what the source's mtime and size must be
+    source_size: int = 0
 
 
 def inspect_zip(
@@ -124,6 +128,7 @@ def inspect_zip(
     if architecture is None:
         architecture = _infer_architecture(natives, inferred, findings)
     findings += _bytecode(pycs, {e.name for e in entries}, python_version)
+    findings += _timestamp_pycs(pycs, {e.name: e for e in entries})
     findings += _native_findings(natives, architecture)
     unzipped = sum(e.uncompressed_size for e in entries)
     findings += _sizes(archive.size, unzipped)
@@ -245,7 +250,9 @@ def _pyc(entry: ZipEntry, head: bytes | None) -> _Pyc | None:
         return None
     magic = int.from_bytes(head[:2], "little")
     flags = int.from_bytes(head[4:8], "little")
-    return _Pyc(entry.name, MAGIC_VERSIONS.get(magic), magic, flags == 0)
+    mtime = int.from_bytes(head[8:12], "little")
+    size = int.from_bytes(head[12:16], "little")
+    return _Pyc(entry.name, MAGIC_VERSIONS.get(magic), magic, flags == 0, mtime, size)
 
 
 def _native(entry: ZipEntry, head: bytes | None) -> NativeLibrary | None:
@@ -329,40 +336,154 @@ def _bytecode(pycs: list[_Pyc], names: set[str], target: str | None) -> list[Fin
                     + ("no source beside it, so the import fails" if sourceless else "ignored"),
                 )
             )
-        if pyc.timestamp:
-            found.append(
-                Finding(
-                    "pyc-timestamp",
-                    "warning",
-                    pyc.path,
-                    "timestamp-based .pyc: always stale after extraction, recompiled on each cold "
-                    "start (compile with --invalidation-mode unchecked-hash)",
-                )
-            )
     return found
 
 
+def _source_of(pyc_path: str) -> str:
+    """The source a .pyc stands for: `a/__pycache__/m.cpython-312.pyc` -> `a/m.py`."""
+    directory, _, filename = pyc_path.rpartition("/")
+    parent, _, last = directory.rpartition("/")
+    if last == "__pycache__":
+        module = filename.split(".")[0]
+        return (parent + "/" if parent else "") + module + ".py"
+    return pyc_path[:-1]
+
+
+def _timestamp_pycs(pycs: list[_Pyc], by_name: dict[str, ZipEntry]) -> list[Finding]:
+    """Timestamp .pyc are used only while the extracted source's mtime and size match them.
+
+    An extractor sets the source's mtime from the entry's DOS time, read as local time (UTC on
+    Lambda), with 2-second resolution. So a timestamp .pyc is used on Lambda only if the zip
+    stores its source's time in UTC, to an even second, and the source was not touched after
+    compiling; a sourceless .pyc is always used.
+    """
+    used, stale, sourceless = [], [], []
+    offsets: Counter[int] = Counter()
+    for pyc in pycs:
+        if not pyc.timestamp:
+            continue
+        source = by_name.get(_source_of(pyc.path))
+        if source is None:
+            sourceless.append(pyc.path)
+            continue
+        try:
+            stored = calendar.timegm((*source.date_time, 0, 0, 0))
+        except (OverflowError, ValueError):
+            stored = -1
+        if stored == pyc.source_mtime and source.uncompressed_size == pyc.source_size:
+            used.append(pyc.path)
+        else:
+            stale.append(pyc.path)
+            if source.uncompressed_size == pyc.source_size and stored >= 0:
+                offsets[stored - pyc.source_mtime] += 1
+    found = []
+    if stale:
+        why = []
+        hours = [o for o in offsets if o and o % 1800 == 0]
+        if hours:
+            why.append(
+                f"the zip stores times {hours[0] / 3600:+g} h from the compile time, as a zip "
+                "written in a local time zone does"
+            )
+        if offsets.get(1) or offsets.get(-1):
+            why.append("odd-second mtimes, which a zip's 2-second DOS time cannot hold")
+        if not why:
+            why.append("sources touched or changed after compiling, or another date in the zip")
+        found.append(
+            Finding(
+                "pyc-timestamp-stale",
+                "warning",
+                None,
+                f"{len(stale)} timestamp .pyc will be stale on Lambda (e.g. {_examples(stale)}): "
+                f"the source's stored time or size differs from the one in the .pyc "
+                f"({'; '.join(why)}). Python then compiles those modules on every cold start; "
+                "ship hash-based .pyc (unchecked-hash) instead",
+            )
+        )
+    if used:
+        found.append(
+            Finding(
+                "pyc-timestamp",
+                "info",
+                None,
+                f"{len(used)} timestamp .pyc match their source's stored time and size (e.g. "
+                f"{_examples(used)}): used on Lambda, which extracts in UTC, but stale wherever "
+                "the zip is extracted in another time zone or the files are touched; hash-based "
+                ".pyc do not depend on either",
+            )
+        )
+    if sourceless:
+        found.append(
+            Finding(
+                "pyc-timestamp-sourceless",
+                "info",
+                None,
+                f"{len(sourceless)} timestamp .pyc without a source beside them (e.g. "
+                f"{_examples(sourceless)}): always used",
+            )
+        )
+    return found
+
+
+# Loadable code: what the dynamic loader or Python's import maps into the process.
+_LOADABLE = re.compile(r"\.(so|pyd|dylib|dll)$|\.so\.[0-9.]+$", re.IGNORECASE)
+
+
 def _native_findings(natives: list[NativeLibrary], architecture: str | None) -> list[Finding]:
+    """Loadable code for another OS or machine is an error; any other binary is a note.
+
+    Other binaries (setuptools' `cli-64.exe` launchers, a bundled tool) are never loaded by
+    the import system: dead weight, or a problem only if the code runs them.
+    """
     found: list[Finding] = []
+    foreign_os, foreign_machine = [], []
     for native in natives:
+        loadable = bool(_LOADABLE.search(native.path.rsplit("/", 1)[-1]))
         if native.format != "ELF":
-            found.append(
-                Finding(
-                    "wrong-os-binary",
-                    "error",
-                    native.path,
-                    f"a {native.format} binary (macOS/Windows): it cannot load on Lambda's Linux",
+            if loadable:
+                found.append(
+                    Finding(
+                        "wrong-os-binary",
+                        "error",
+                        native.path,
+                        f"a {native.format} library (macOS/Windows): it cannot load on "
+                        "Lambda's Linux",
+                    )
                 )
-            )
+            else:
+                foreign_os.append(native.path)
         elif architecture is not None and native.architecture != architecture:
-            found.append(
-                Finding(
-                    "wrong-architecture",
-                    "error",
-                    native.path,
-                    f"ELF for {native.architecture}, but the target is {architecture}",
+            if loadable:
+                found.append(
+                    Finding(
+                        "wrong-architecture",
+                        "error",
+                        native.path,
+                        f"ELF for {native.architecture}, but the target is {architecture}",
+                    )
                 )
+            else:
+                foreign_machine.append(native.path)
+    if foreign_os:
+        found.append(
+            Finding(
+                "foreign-binary",
+                "info",
+                None,
+                f"{len(foreign_os)} macOS/Windows programs that Python never loads (e.g. "
+                f"{_examples(foreign_os)}): dead weight on Lambda unless the code runs them",
             )
+        )
+    if foreign_machine:
+        found.append(
+            Finding(
+                "foreign-machine-program",
+                "info",
+                None,
+                f"{len(foreign_machine)} ELF programs for another machine than {architecture} "
+                f"(e.g. {_examples(foreign_machine)}): they fail if the code runs them",
+            )
+        )
     return found
 
 
