@@ -353,3 +353,38 @@ def test_two_builds_racing_for_one_output(tmp_path: Path) -> None:
         assert document["archive"]["sha256"] in reported
         mismatches += document["archive"]["sha256"] != sha256(output)
     assert mismatches == 0, f"manifest did not describe the zip in {mismatches}/{rounds} rounds"
+
+
+# Runs the CLI with pathlib's rename wrapped: SIGKILL right after the rename that lands the zip.
+_KILL_AFTER_ZIP_RENAME = """
+import os, pathlib, signal, sys
+real = pathlib.Path.replace
+def replace(self, target):
+    result = real(self, target)
+    if str(target).endswith(".zip"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return result
+pathlib.Path.replace = replace
+from lambda_zip_action.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_killed_between_the_two_renames(tmp_path: Path) -> None:
+    """The zip lands first, then its manifest: a kill in between leaves the new zip beside the
+    old manifest (which a reader sees as stale), never a manifest describing a zip that was
+    never written."""
+    project = sources_only_project(tmp_path / "p", {"app/handler.py": b"X = 1\n"})
+    output = tmp_path / "dist" / "lambda.zip"
+    first = start(build_argv(project, output), tmp_path / "tmp0")
+    assert first.communicate(timeout=DEADLINE)[0] and first.returncode == 0
+    before = Snapshot.of(output)
+    (project / "src" / "app" / "handler.py").write_bytes(b"X = 2\n")
+    argv = build_argv(project, output)
+    process = start([argv[0], "-c", _KILL_AFTER_ZIP_RENAME, *argv[3:]], tmp_path / "tmp1")
+    process.communicate(timeout=DEADLINE)
+    assert process.returncode == -signal.SIGKILL
+    assert output.read_bytes() != before.zip  # the new zip landed
+    assert manifest_of(output).read_bytes() == before.manifest  # beside the old manifest
+    old = json.loads(before.manifest)
+    assert old["archive"]["sha256"] != sha256(output)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import hashlib
 import os
 import re
@@ -339,23 +340,60 @@ def _write_end(writer: _HashingWriter, central: list[bytes]) -> None:
 @contextlib.contextmanager
 def atomic_output(path: Path) -> Iterator[BinaryIO]:
     """A temporary file beside `path`, renamed over it only when the block succeeds."""
-    directory = path.parent
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise OutputError(
-            f"Cannot write into {directory}: {exc.strerror}. Choose an output directory this "
-            "user can write to (--output)."
-        ) from exc
-    try:
-        with os.fdopen(handle, "w+b") as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        Path(temporary).chmod(0o644)
-        Path(temporary).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(temporary).unlink()
-        raise
+    with atomic_outputs((path,)) as (stream,):
+        yield stream
+
+
+@contextlib.contextmanager
+def atomic_outputs(paths: Sequence[Path]) -> Iterator[list[BinaryIO]]:
+    """Temporary files beside `paths`, renamed over them in order when the block succeeds.
+
+    The renames happen under an exclusive lock on each directory, so two builds racing for
+    one output each leave a whole pair (a zip and the manifest that describes it), never one
+    build's zip beside the other's manifest. A failure, or a kill before the renames, leaves
+    every previous file untouched; a kill between two renames leaves the first new (the zip)
+    beside the old second (its manifest): never a manifest describing a zip never written.
+    """
+    pending: list[tuple[Path, Path]] = []
+    with contextlib.ExitStack() as stack:
+        streams = []
+        try:
+            for path in paths:
+                directory = path.parent
+                try:
+                    directory.mkdir(parents=True, exist_ok=True)
+                    handle, temporary = tempfile.mkstemp(
+                        prefix=f".{path.name}.", suffix=".tmp", dir=directory
+                    )
+                except OSError as exc:
+                    raise OutputError(
+                        f"Cannot write into {directory}: {exc.strerror}. Choose an output "
+                        "directory this user can write to (--output)."
+                    ) from exc
+                pending.append((Path(temporary), path))
+                streams.append(stack.enter_context(os.fdopen(handle, "w+b")))
+            yield streams
+            for stream in streams:
+                stream.flush()
+                os.fsync(stream.fileno())
+            stack.close()
+            with _locked(sorted({path.parent for path in paths})):
+                for temporary, path in pending:
+                    temporary.chmod(0o644)
+                    temporary.replace(path)
+        except BaseException:
+            for temporary, _ in pending:
+                with contextlib.suppress(OSError):
+                    temporary.unlink()
+            raise
+
+
+@contextlib.contextmanager
+def _locked(directories: Sequence[Path]) -> Iterator[None]:
+    """flock(2) on each directory, in a fixed order so that two holders never deadlock."""
+    with contextlib.ExitStack() as stack:
+        for directory in directories:
+            descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+            stack.callback(os.close, descriptor)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield

@@ -5,7 +5,6 @@ install -> stage -> compile -> archive (+ manifest) -> limits, each a module of 
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
@@ -17,7 +16,7 @@ from pathlib import Path
 from lambda_zip_action.archive import (
     ArchiveResult,
     DeflateCache,
-    atomic_output,
+    atomic_outputs,
     reference_zlib,
     write_zip,
 )
@@ -220,7 +219,7 @@ def _write(
 ) -> tuple[ArchiveResult, SizeReport]:
     prefix = "python/" if config.layout == "layer" else ""
     try:
-        with atomic_output(config.output) as stream:
+        with atomic_outputs((config.output, config.manifest)) as (stream, manifest_stream):
             result = write_zip(
                 entries,
                 stream,
@@ -251,13 +250,8 @@ def _write(
                 compression_level=config.compression_level,
                 zlib_version=zlib.ZLIB_RUNTIME_VERSION,
             )
-            # The zip's bytes are on disk before the manifest that describes it is renamed into
-            # place: a failure between the two renames then leaves a new zip with an old
-            # manifest at worst, never a manifest describing a zip that was never written.
-            stream.flush()
-            os.fsync(stream.fileno())
-            with atomic_output(config.manifest) as manifest_stream:
-                manifest_stream.write(dumps(document))
+            # atomic_outputs renames the zip first, then its manifest, under a lock.
+            manifest_stream.write(dumps(document))
     except OSError as exc:
         raise OutputError(
             f"Writing {config.output} failed: {exc.strerror or exc}. The previous output, if "
