@@ -356,13 +356,13 @@ def atomic_outputs(paths: Sequence[Path]) -> Iterator[list[BinaryIO]]:
     """
     pending: list[tuple[Path, Path]] = []
     with contextlib.ExitStack() as stack:
-        streams = []
+        streams: list[BinaryIO] = []
         try:
             for path in paths:
                 directory = path.parent
                 try:
                     directory.mkdir(parents=True, exist_ok=True)
-                    handle, temporary = tempfile.mkstemp(
+                    handle, name = tempfile.mkstemp(
                         prefix=f".{path.name}.", suffix=".tmp", dir=directory
                     )
                 except OSError as exc:
@@ -370,7 +370,7 @@ def atomic_outputs(paths: Sequence[Path]) -> Iterator[list[BinaryIO]]:
                         f"Cannot write into {directory}: {exc.strerror}. Choose an output "
                         "directory this user can write to (--output)."
                     ) from exc
-                pending.append((Path(temporary), path))
+                pending.append((Path(name), path))
                 streams.append(stack.enter_context(os.fdopen(handle, "w+b")))
             yield streams
             for stream in streams:
