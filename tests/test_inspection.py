@@ -35,7 +35,8 @@ def pyc(version: str, flags: int = 1) -> bytes:
 def codes(result: InspectionResult) -> dict[str, set[str | None]]:
     found: dict[str, set[str | None]] = {}
     for finding in result.findings:
-        found.setdefault(finding.code, set()).add(finding.entry)
+        for entry in finding.entries or (finding.entry,):
+            found.setdefault(finding.code, set()).add(entry)
     return found
 
 
@@ -93,10 +94,11 @@ def test_bytecode_problems(tmp_path: Path) -> None:
     assert stale.severity == "warning" and "stale.cpython-312.pyc" in stale.message
     assert found["pyc-other-version"] == {"__pycache__/old.cpython-311.pyc"}
     assert found["pyc-optimized"] == {"__pycache__/app.cpython-312.opt-1.pyc"}
-    assert found["pyc-wrong-magic"] == {"__pycache__/old.cpython-311.pyc", "legacy.pyc"}
+    # One cause per .pyc: the cached one is "another version", not also "wrong magic".
+    assert found["pyc-wrong-magic"] == {"legacy.pyc"}
     severity = {(f.code, f.entry): f.severity for f in result.findings}
     assert severity["pyc-wrong-magic", "legacy.pyc"] == "error"  # sourceless: import fails
-    assert severity["pyc-wrong-magic", "__pycache__/old.cpython-311.pyc"] == "warning"
+    assert severity["pyc-other-version", "__pycache__/old.cpython-311.pyc"] == "warning"
     assert inspection_exit_code(result) == 1
 
 
@@ -203,3 +205,47 @@ def test_corrupt_entry_content_is_an_error(tmp_path: Path) -> None:
     result = inspect_zip(path, "3.12", "x86_64")
     assert [f.entry for f in result.findings if f.code == "crc-mismatch"] == ["app/handler.py"]
     assert inspection_exit_code(result) == 1
+
+
+def test_one_finding_per_cause_with_a_count(tmp_path: Path) -> None:
+    """A hundred .pyc of another version are one cause: one finding, every entry listed."""
+    files = CLEAN | {f"m{i}.py": b"X = 1\n" for i in range(101)}
+    files |= {f"__pycache__/m{i}.cpython-311.pyc": pyc("3.11") for i in range(101)}
+    result = inspect_zip(zipcraft.deterministic(tmp_path / "c.zip", files), "3.12", "x86_64")
+    assert [f.code for f in result.findings] == ["pyc-other-version"]
+    (finding,) = result.findings
+    assert len(finding.entries) == 101 and "(101 entries)" in finding.message
+    text = render_text(result)
+    assert "0 errors, 1 warnings, 0 notes" in text and "... and 91 more" in text
+
+
+def test_secrets_launchers_residue_and_foreign_extensions(tmp_path: Path) -> None:
+    key = b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n"
+    files = CLEAN | {
+        ".env": b"DB_PASSWORD=hunter2\n",
+        "config/.env.production": b"TOKEN=x\n",
+        ".env.example": b"DB_PASSWORD=\n",
+        "deploy/key.pem": key,
+        "certifi/cacert.pem": b"-----BEGIN CERTIFICATE-----\nMIIB\n",
+        "bin/flask": b"#!/home/ci/.venv/bin/python\nimport flask\n",
+        "requests-2.32.3.dist-info/INSTALLER": b"pip\n",
+        "requests-2.32.3.dist-info/direct_url.json": b'{"url": "file:///home/ci/x"}',
+        "fast/_speedups.cpython-312-x86_64-linux-gnu.so": elf(62),
+        "fast/_abi3.abi3.so": elf(62),
+        "fast/_ft.cpython-313t-x86_64-linux-gnu.so": elf(62),
+    }
+    path = zipcraft.deterministic(tmp_path / "s.zip", files)
+    found = codes(inspect_zip(path, "3.13", "x86_64"))
+    assert found["secret"] == {".env", "config/.env.production", "deploy/key.pem"}
+    assert found["bin-scripts"] == {"bin/flask"}
+    assert found["installer-residue"] == {
+        "requests-2.32.3.dist-info/INSTALLER",
+        "requests-2.32.3.dist-info/direct_url.json",
+    }
+    assert found["extension-other-python"] == {
+        "fast/_speedups.cpython-312-x86_64-linux-gnu.so",
+        "fast/_ft.cpython-313t-x86_64-linux-gnu.so",
+    }
+    assert "extension-other-python" not in codes(inspect_zip(path, "3.12", "x86_64")) or codes(
+        inspect_zip(path, "3.12", "x86_64")
+    )["extension-other-python"] == {"fast/_ft.cpython-313t-x86_64-linux-gnu.so"}

@@ -50,6 +50,8 @@ class Finding:
     severity: Severity
     entry: str | None
     message: str
+    # Every entry with this cause, when one finding stands for several (see _one_per_cause).
+    entries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ def inspect_zip(
     findings += _bytecode(pycs, {e.name for e in entries}, python_version)
     findings += _timestamp_pycs(pycs, {e.name: e for e in entries})
     findings += _native_findings(natives, architecture)
+    findings += _contents(entries, heads, python_version)
     unzipped = sum(e.uncompressed_size for e in entries)
     findings += _sizes(archive.size, unzipped)
     summary = InspectionSummary(
@@ -145,7 +148,7 @@ def inspect_zip(
         architecture=architecture,
         inferred=tuple(inferred),
     )
-    return InspectionResult(str(path), tuple(findings), summary)
+    return InspectionResult(str(path), tuple(_one_per_cause(findings)), summary)
 
 
 def _from_zip(finding: ZipFinding) -> Finding:
@@ -305,28 +308,29 @@ def _infer_architecture(
 
 
 def _bytecode(pycs: list[_Pyc], names: set[str], target: str | None) -> list[Finding]:
+    """At most one finding per .pyc: optimized, or for another interpreter (sourceless: an
+    import that fails)."""
     found: list[Finding] = []
     tag = f"cpython-{target.replace('.', '')}" if target else None
     for pyc in pycs:
         directory, _, filename = pyc.path.rpartition("/")
         cached = directory.split("/")[-1] == "__pycache__"
+        built = pyc.version or f"unknown magic {pyc.magic}"
         if ".opt-1." in filename or ".opt-2." in filename:
             found.append(
                 Finding("pyc-optimized", "warning", pyc.path, "optimized bytecode: never read")
             )
-        if cached and tag is not None and f".{tag}." not in filename:
+        elif cached and tag is not None and f".{tag}." not in filename:
             found.append(
                 Finding(
                     "pyc-other-version",
                     "warning",
                     pyc.path,
-                    f"cached for another interpreter than {tag}: ignored, dead weight",
+                    f"bytecode cached for Python {built}, not {target}: ignored, dead weight",
                 )
             )
-        if target is not None and pyc.version != target:
-            built = pyc.version or f"unknown magic {pyc.magic}"
-            source = (directory + "/" if directory else "") + filename[:-1]
-            sourceless = not cached and source not in names
+        elif target is not None and pyc.version != target:
+            sourceless = not cached and _source_of(pyc.path) not in names
             found.append(
                 Finding(
                     "pyc-wrong-magic",
@@ -337,6 +341,22 @@ def _bytecode(pycs: list[_Pyc], names: set[str], target: str | None) -> list[Fin
                 )
             )
     return found
+
+
+def _one_per_cause(findings: list[Finding]) -> list[Finding]:
+    """Findings of one code, severity and message become one, listing its entries."""
+    grouped: dict[tuple[str, Severity, str], list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault((finding.code, finding.severity, finding.message), []).append(finding)
+    merged = []
+    for (code, severity, message), items in grouped.items():
+        entries = tuple(e for item in items for e in (item.entries or (item.entry,)) if e)
+        if len(items) == 1 or len(entries) < len(items):
+            merged += items
+        else:
+            merged.append(Finding(code, severity, None, f"{message} ({len(entries)} entries)",
+                                  entries))  # fmt: skip
+    return merged
 
 
 def _source_of(pyc_path: str) -> str:
@@ -487,6 +507,83 @@ def _native_findings(natives: list[NativeLibrary], architecture: str | None) -> 
     return found
 
 
+_EXTENSION_TAG = re.compile(r"\.cpython-(\d)(\d+)([a-z]*)-[^/]*\.so$")
+_INSTALLER_RESIDUE = ("INSTALLER", "REQUESTED", "direct_url.json")
+SECRET_NAMES = re.compile(
+    r"(^|/)(\.env(\.[^/]*)?|\.netrc|\.pypirc|\.git-credentials|\.npmrc|"
+    r"\.aws/credentials|\.docker/config\.json|id_(rsa|dsa|ecdsa|ed25519))$"
+)
+_NOT_SECRET = re.compile(r"\.env\.(example|sample|template|dist)$")
+
+
+def is_secret(name: str, head: bytes | None) -> bool:
+    """A credential by its name (`.env`, `.netrc`, `id_rsa`, ...) or a private key by content."""
+    if SECRET_NAMES.search(name) and not _NOT_SECRET.search(name):
+        return True
+    return head is not None and head.startswith(b"-----BEGIN") and b"PRIVATE KEY" in head
+
+
+def _contents(
+    entries: tuple[ZipEntry, ...], heads: dict[int, bytes | None], target: str | None
+) -> list[Finding]:
+    """What should not be in a Lambda package: secrets, launchers, installer residue, and
+    extension modules the target interpreter cannot import."""
+    found: list[Finding] = []
+    for entry in entries:
+        if entry.is_dir:
+            continue
+        name = entry.name
+        relative = name.removeprefix("python/")
+        head = heads.get(entry.index)
+        if is_secret(name, head):
+            found.append(
+                Finding(
+                    "secret",
+                    "error",
+                    name,
+                    "a credential or private key: anyone who can read the function's code can "
+                    "read it (use environment variables, Secrets Manager or SSM instead)",
+                )
+            )
+        if relative.startswith("bin/") and head is not None and head.startswith(b"#!"):
+            found.append(
+                Finding(
+                    "bin-scripts",
+                    "warning",
+                    name,
+                    "console scripts an installer left (pip install -t): their shebang names the "
+                    "build machine's Python, and nothing runs them on Lambda",
+                )
+            )
+        parts = relative.split("/")
+        if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] in _INSTALLER_RESIDUE:
+            found.append(
+                Finding(
+                    "installer-residue",
+                    "warning",
+                    name,
+                    "installer metadata (INSTALLER, REQUESTED, direct_url.json): it differs "
+                    "between installers and machines, and importlib.metadata does not need it",
+                )
+            )
+        tag = _EXTENSION_TAG.search(name)
+        if tag and target is not None:
+            built = f"{tag.group(1)}.{tag.group(2)}"
+            variant = tag.group(3)
+            if built != target or "t" in variant:
+                what = f"CPython {built}" + (" free-threaded" if "t" in variant else "")
+                found.append(
+                    Finding(
+                        "extension-other-python",
+                        "error",
+                        name,
+                        f"an extension module for {what}: Python {target} does not import it "
+                        "(ImportError); install the wheels for the target version",
+                    )
+                )
+    return found
+
+
 def _sizes(zipped: int, unzipped: int) -> list[Finding]:
     found = []
     if zipped > ZIPPED_LIMIT:
@@ -550,6 +647,9 @@ def render_text(result: InspectionResult, listed: int = 10) -> str:
             where = _plain(item.entry) if item.entry is not None else ""
             text = where if shared else ": ".join(filter(None, (where, _plain(item.message))))
             out.append(f"  {text}")
+            out += [f"    {_plain(entry)}" for entry in item.entries[:listed]]
+            if len(item.entries) > listed:
+                out.append(f"    ... and {len(item.entries) - listed} more")
         if len(items) > listed:
             out.append(f"  ... and {len(items) - listed} more")
     return "\n".join(out) + "\n"
