@@ -36,7 +36,8 @@ def plant(directory: Path, markers: Path) -> None:
     for name in PLANTED[1:]:
         (directory / f"{name}.py").write_text(code(name))
     (directory / "zzz-planted.pth").write_text(
-        f"import pathlib; pathlib.Path({str(markers)!r}, 'pth-{directory.name}').write_text('ran')\n"
+        f"import pathlib; pathlib.Path({str(markers)!r}, 'pth-{directory.name}')"
+        ".write_text('ran')\n"
     )
 
 

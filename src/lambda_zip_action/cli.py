@@ -102,6 +102,13 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         const=True,
         help="fail instead of warning when the package exceeds Lambda's size limits",
     )
+    add(
+        "--no-build",
+        action="store_const",
+        const=True,
+        help="refuse every source distribution (uv --no-build, pip --only-binary=:all:): no "
+        "dependency's build script runs on this machine; local path dependencies fail too",
+    )
     add("--jobs", type=int, metavar="N", help="parallel workers (never changes the bytes)")
     add(
         "--cache-dir",
@@ -163,7 +170,7 @@ def make_parser() -> argparse.ArgumentParser:
 BUILD_OPTION_NAMES = (
     "sources", "requirements", "python_version", "architecture", "installer", "python",
     "layout", "output", "manifest", "excludes", "compile", "compression_level",
-    "source_invalidation", "fail_on_size_limit",
+    "source_invalidation", "fail_on_size_limit", "no_build",
 )  # fmt: skip
 
 
@@ -206,6 +213,7 @@ def result_document(result: BuildResult) -> dict[str, Any]:
         "python_version": result.config.python_version,
         "architecture": result.config.architecture,
         "distributions": [{"name": d.name, "version": d.version} for d in result.distributions],
+        "built_from_source": list(result.built_from_source),
         "warnings": list(result.warnings),
     }
 
