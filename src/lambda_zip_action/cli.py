@@ -16,6 +16,7 @@ from lambda_zip_action import __version__, github
 from lambda_zip_action.build import BuildResult, build
 from lambda_zip_action.config import BuildConfig, make_config
 from lambda_zip_action.errors import LambdaZipError
+from lambda_zip_action.escape import plain
 from lambda_zip_action.events import Event
 from lambda_zip_action.runtimes import ARCHITECTURES, DEFAULT_PYTHON_VERSION, LAYOUTS, RUNTIMES
 from lambda_zip_action.verify import render_verify, verify
@@ -311,7 +312,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             return _run_diff(args)
         return _run_inspect(args)
     except LambdaZipError as exc:
-        sys.stderr.write(f"lambda-zip: {exc.kind} error: {exc.message}\n")
+        # Messages quote names from the tree or the zip: never raw control characters.
+        sys.stderr.write(f"lambda-zip: {exc.kind} error: {plain(exc.message)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("lambda-zip: interrupted; no output was written.\n")

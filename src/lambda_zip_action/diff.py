@@ -29,6 +29,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from lambda_zip_action.errors import ArchiveReadError, ConfigError
+from lambda_zip_action.escape import plain as _plain
 from lambda_zip_action.markdown import code_span, escape_inline, table_cell
 from lambda_zip_action.zipread import (
     CHUNK,
@@ -691,10 +692,6 @@ def _clip(lines: list[str]) -> list[str]:
     if len(lines) <= LISTED:
         return lines
     return [*lines[:LISTED], f"... and {len(lines) - LISTED} more"]
-
-
-def _plain(text: str) -> str:
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 
 def render_text(result: DiffResult) -> str:
