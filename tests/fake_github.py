@@ -31,10 +31,14 @@ BOT_TOKEN = "ghs_FAKEinstallationTOKEN1234567890abcdef"
 READ_ONLY_TOKEN = "ghs_FAKEreadONLYtoken1234567890abcdefgh"
 PAT_TOKEN = "ghp_FAKEpersonalTOKEN1234567890abcdefghi"
 MALLORY_TOKEN = "ghp_FAKEmalloryTOKEN1234567890abcdefghij"
+# A GitHub App's installation token (actions/create-github-app-token): /user is refused.
+APP_LOGIN = "drift-bot[bot]"
+APP_TOKEN = "ghs_FAKEappINSTALLATIONtoken1234567890abc"
 
 _COMMENTS = re.compile(r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments")
 _COMMENTS_BY_ID = re.compile(r"/repositories/(\d+)/issues/(\d+)/comments")
 _COMMENT = re.compile(r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)")
+_PULLS = re.compile(r"/repos/([^/]+/[^/]+)/pulls")
 
 
 @dataclass
@@ -73,6 +77,7 @@ class FakeGitHub:
     repositories: dict[str, int] = field(default_factory=dict)
     issues: dict[tuple[str, int], list[FakeComment]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
+    pulls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Knobs
     secondary_limit_writes: int = 0  # the next N writes answer a secondary rate limit
     secondary_limit_status: int = 403
@@ -107,6 +112,27 @@ class FakeGitHub:
             comment = self._new_comment(login, body)
             self.issues.setdefault((repo, number), []).append(comment)
             return comment
+
+    def add_pull(
+        self, repo: str, number: int, *, head_sha: str, head_repo: str, state: str = "open"
+    ) -> None:
+        """A pull request into `repo` from `head_repo` (a fork, or `repo` itself)."""
+        with self.lock:
+            self.repositories.setdefault(repo, 100 + len(self.repositories))
+            self.repositories.setdefault(head_repo, 100 + len(self.repositories))
+            self.issues.setdefault((repo, number), [])
+            self.pulls.setdefault(repo, []).append(
+                {
+                    "number": number,
+                    "state": state,
+                    "head": {
+                        "sha": head_sha,
+                        "ref": f"branch-{number}",
+                        "repo": {"full_name": head_repo, "id": self.repositories[head_repo]},
+                    },
+                    "base": {"ref": "main", "repo": {"full_name": repo}},
+                }
+            )
 
     def comments(self, repo: str, number: int) -> list[FakeComment]:
         with self.lock:
@@ -186,6 +212,12 @@ class _Handler(BaseHTTPRequestHandler):
                 _error(message),
                 {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
             )
+        if self.command == "POST" and path == "/graphql":
+            # GraphQL's viewer answers for every token, bots included (without "[bot]").
+            login = account.login.removesuffix("[bot]")
+            return 200, {"data": {"viewer": {"login": login, "__typename": account.kind}}}, {}
+        if self.command == "GET" and (match := _PULLS.fullmatch(path)) is not None:
+            return self._pulls(fake, match.group(1), query)
         if write and fake.secondary_limit_writes > 0:
             fake.secondary_limit_writes -= 1
             extra = {"retry-after": fake.retry_after} if fake.retry_after is not None else {}
@@ -250,6 +282,23 @@ class _Handler(BaseHTTPRequestHandler):
             links += [link(1, "first")]
         extra = {"Link": ", ".join(links)} if links else {}
         return 200, [_comment_json(repo, number, c) for c in chunk], extra
+
+    def _pulls(
+        self, fake: FakeGitHub, repo: str, query: dict[str, list[str]]
+    ) -> tuple[int, Any, dict[str, str]]:
+        if repo not in fake.repositories:
+            return 404, _error("Not Found"), {}
+        state = query.get("state", ["open"])[0]
+        per_page = min(max(int(query.get("per_page", ["30"])[0]), 1), 100)
+        page = max(int(query.get("page", ["1"])[0]), 1)
+        pulls = [p for p in fake.pulls.get(repo, []) if state == "all" or p["state"] == state]
+        chunk = pulls[(page - 1) * per_page : page * per_page]
+        extra = {}
+        if page * per_page < len(pulls):
+            where = f"{fake.url}/repos/{repo}/pulls"
+            following = urlencode({"state": state, "per_page": per_page, "page": page + 1})
+            extra["Link"] = f'<{where}?{following}>; rel="next"'
+        return 200, chunk, extra
 
     def _create(
         self, fake: FakeGitHub, account: Account, repo: str, number: int, body: Any
@@ -362,6 +411,7 @@ def default_accounts() -> dict[str, Account]:
         READ_ONLY_TOKEN: Account(BOT_LOGIN, "Bot", installation=True, read_only=True),
         PAT_TOKEN: Account("alice"),
         MALLORY_TOKEN: Account("mallory"),
+        APP_TOKEN: Account(APP_LOGIN, "Bot", installation=True),
     }
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from lambda_zip_action.github_api import MAX_COMMENT_CHARS, marker_for
+from test_security_action import plant
 
 import support
 from fake_github import BOT_LOGIN, BOT_TOKEN, READ_ONLY_TOKEN, FakeGitHub, fake_github
@@ -117,6 +118,10 @@ def make_repository(root: Path) -> dict[str, str]:
         else:
             shutil.copy2(source, repo / name)
     shutil.copytree(support.PROJECTS / "uvlock", repo / "fn")
+    # Modules a pull request could plant (see test_security_action.py): none may ever run.
+    (root / "markers").mkdir()
+    plant(repo, root / "markers")
+    plant(repo / "fn", root / "markers")
     (repo / ".github" / "workflows").mkdir(parents=True)
     (repo / ".github" / "workflows" / "lambda.yml").write_text(WORKFLOW)
     git(repo, "init", "-q", "-b", "main")
@@ -255,6 +260,7 @@ def push(commit: str) -> dict[str, object]:
 
 @dataclass
 class Scenario:
+    root: Path
     commits: dict[str, str]
     fake: FakeGitHub
     runs: dict[str, Run]
@@ -309,7 +315,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, shared_uv_cache: Path) ->
             compare_to=runs["push"].outputs.get("base64-sha256", ""),
             extra_env={"TZ": "Asia/Kathmandu"},
         )
-        yield Scenario(commits, fake, runs, first_body, ids_after_first)
+        yield Scenario(root, commits, fake, runs, first_body, ids_after_first)
 
 
 def test_push_builds_verifies_and_sets_every_output(scenario: Scenario) -> None:
@@ -400,6 +406,11 @@ def test_fork_with_read_only_token_warns_and_still_reports(scenario: Scenario) -
     assert run.outputs["changed"] == "false"
     assert run.outputs["sha256"] == scenario.runs["push"].outputs["sha256"]
     assert "### Lambda package fn: unchanged" in run.summary
+
+
+def test_modules_planted_in_the_workspace_never_run(scenario: Scenario) -> None:
+    assert scenario.runs["push"].returncode == 0, _explain(scenario.runs["push"])
+    assert sorted(path.name for path in (scenario.root / "markers").iterdir()) == []
 
 
 def test_the_token_is_never_printed(scenario: Scenario) -> None:

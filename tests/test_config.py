@@ -72,3 +72,72 @@ def test_unknown_setting_is_refused(tmp_path: Path) -> None:
     root = project(tmp_path, '[tool.lambda-zip]\npython_version = "3.12"\n')
     with pytest.raises(ConfigError, match="unknown setting"):
         make_config(root, {})
+
+
+# Finding 2: a project's own settings can neither run a program nor write outside the project.
+
+
+def test_pyproject_may_not_choose_the_python_that_runs(tmp_path: Path) -> None:
+    planted = tmp_path / "tools" / "python3.12"
+    planted.parent.mkdir()
+    planted.write_text('#!/bin/sh\ntouch "$(dirname "$0")/ran"\n')
+    planted.chmod(0o755)
+    root = project(tmp_path, '[tool.lambda-zip]\npython = "tools/python3.12"\n')
+    with pytest.raises(ConfigError) as caught:
+        make_config(root, {})
+    assert "python" in caught.value.message and "--python" in caught.value.message
+    assert "\n" not in caught.value.message
+    assert not (planted.parent / "ran").exists()
+    # The command line still may.
+    (root / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
+    assert make_config(root, {"python": planted}).python == planted
+
+
+def test_pyproject_may_not_refuse_or_allow_builds(tmp_path: Path) -> None:
+    root = project(tmp_path, "[tool.lambda-zip]\nno-build = false\n")
+    with pytest.raises(ConfigError, match="--no-build"):
+        make_config(root, {})
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        'output = "/tmp/elsewhere/lambda.zip"',
+        'manifest = "../../manifest.json"',
+        'output = "dist/../../x.zip"',
+        'source = ["/etc"]',
+        'requirements = "../other/requirements.txt"',
+        'output = "link/lambda.zip"',
+    ],
+)
+def test_pyproject_paths_must_stay_inside_the_project(tmp_path: Path, setting: str) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    inner = tmp_path / "project"
+    inner.mkdir()
+    root = project(inner, "[tool.lambda-zip]\n" + setting + "\n")
+    (root / "link").symlink_to(outside)
+    # Without the check these settings would be taken as given: the attack is the setting.
+    with pytest.raises(ConfigError) as caught:
+        make_config(root, {})
+    message = caught.value.message
+    assert "outside the project" in message and "\n" not in message
+    assert not list(outside.iterdir())
+
+
+def test_a_default_output_through_a_symlink_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    inner = tmp_path / "project"
+    inner.mkdir()
+    root = project(inner)
+    (root / "dist").symlink_to(outside)
+    with pytest.raises(ConfigError, match="outside the"):
+        make_config(root, {})
+    # Given on the command line, it is the user's choice.
+    assert make_config(root, {"output": outside / "x.zip"}).output == outside / "x.zip"
+
+
+def test_pyproject_paths_inside_the_project_are_fine(tmp_path: Path) -> None:
+    root = project(tmp_path, '[tool.lambda-zip]\noutput = "build/../out/fn.zip"\n')
+    assert make_config(root, {}).output == root / "build/../out/fn.zip"

@@ -47,6 +47,7 @@ def action_env(tmp_path: Path, **inputs: str) -> dict[str, str]:
         GITHUB_OUTPUT=str(tmp_path / "output.txt"),
         GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
         GITHUB_REPOSITORY=REPO,
+        GITHUB_ACTIONS="true",
     )
     for name, value in inputs.items():
         env["INPUT_" + name.upper()] = value

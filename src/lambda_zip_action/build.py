@@ -51,6 +51,7 @@ class BuildResult:
     requirements: RequirementSet
     interpreter: Path
     warnings: tuple[str, ...] = field(default=())
+    built_from_source: tuple[str, ...] = field(default=())
 
     @property
     def output(self) -> Path:
@@ -131,8 +132,14 @@ def build(
                 interpreter.path,
                 dependencies,
                 rebuild_sdists=rebuild_sdists,
+                no_build=config.no_build,
             ),
         )
+        if installed.built_from_source:
+            warn(
+                f"built from source distributions on this machine, running their build "
+                f"scripts: {', '.join(installed.built_from_source)}; --no-build refuses them"
+            )
 
         on_event(Event("stage", "Staging sources"))
         never_pack = (config.output, config.manifest)
@@ -199,6 +206,7 @@ def build(
             requirements,
             interpreter.path,
             tuple(warnings),
+            installed.built_from_source,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -16,6 +16,7 @@ from lambda_zip_action import __version__, github
 from lambda_zip_action.build import BuildResult, build
 from lambda_zip_action.config import BuildConfig, make_config
 from lambda_zip_action.errors import LambdaZipError
+from lambda_zip_action.escape import plain
 from lambda_zip_action.events import Event
 from lambda_zip_action.runtimes import ARCHITECTURES, DEFAULT_PYTHON_VERSION, LAYOUTS, RUNTIMES
 from lambda_zip_action.verify import render_verify, verify
@@ -102,6 +103,13 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         const=True,
         help="fail instead of warning when the package exceeds Lambda's size limits",
     )
+    add(
+        "--no-build",
+        action="store_const",
+        const=True,
+        help="refuse every source distribution (uv --no-build, pip --only-binary=:all:): no "
+        "dependency's build script runs on this machine; local path dependencies fail too",
+    )
     add("--jobs", type=int, metavar="N", help="parallel workers (never changes the bytes)")
     add(
         "--cache-dir",
@@ -163,7 +171,7 @@ def make_parser() -> argparse.ArgumentParser:
 BUILD_OPTION_NAMES = (
     "sources", "requirements", "python_version", "architecture", "installer", "python",
     "layout", "output", "manifest", "excludes", "compile", "compression_level",
-    "source_invalidation", "fail_on_size_limit",
+    "source_invalidation", "fail_on_size_limit", "no_build",
 )  # fmt: skip
 
 
@@ -206,6 +214,7 @@ def result_document(result: BuildResult) -> dict[str, Any]:
         "python_version": result.config.python_version,
         "architecture": result.config.architecture,
         "distributions": [{"name": d.name, "version": d.version} for d in result.distributions],
+        "built_from_source": list(result.built_from_source),
         "warnings": list(result.warnings),
     }
 
@@ -303,7 +312,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             return _run_diff(args)
         return _run_inspect(args)
     except LambdaZipError as exc:
-        sys.stderr.write(f"lambda-zip: {exc.kind} error: {exc.message}\n")
+        # Messages quote names from the tree or the zip: never raw control characters.
+        sys.stderr.write(f"lambda-zip: {exc.kind} error: {plain(exc.message)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("lambda-zip: interrupted; no output was written.\n")

@@ -1,9 +1,13 @@
 """The build configuration: one frozen value made from flags, pyproject settings and action inputs.
 
 Precedence: command-line flags (or action inputs), then `[tool.lambda-zip]` in the project's
-`pyproject.toml`, then defaults. Paths given on the command line are relative to the current
-directory, as with any command; paths in `pyproject.toml` and the defaults are relative to the
-project directory. Every problem is gathered and reported at once.
+`pyproject.toml`, then defaults. The project's pyproject is trusted less than the command line:
+it may not name a program to run (`python` is a command-line setting only; `--no-build` too),
+and every path it gives must stay inside the project once symlinks are resolved, so a
+checked-out pull request can neither run a binary of its choosing nor write outside its tree.
+Paths given on the command line are relative to the current directory, as with any command;
+paths in `pyproject.toml` and the defaults are relative to the project directory. Every problem
+is gathered and reported at once.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from lambda_zip_action.errors import ConfigError
+from lambda_zip_action.markdown import visible
 from lambda_zip_action.runtimes import (
     ARCHITECTURES,
     DEFAULT_PYTHON_VERSION,
@@ -60,12 +65,18 @@ class BuildConfig:
     source_date_epoch: int | None = None
     # Where temporary directories go; verify points the second build elsewhere.
     temp_root: Path | None = None
+    # Refuse every source distribution: nothing from a dependency runs at install time.
+    no_build: bool = False
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def runtime(self) -> Runtime:
         return RUNTIMES[self.python_version]
 
+
+# Settings that run a program or weaken a safety check: command line (or action input) only.
+COMMAND_LINE_ONLY = {"python": "--python", "no-build": "--no-build"}
+PATH_SETTINGS = ("sources", "requirements", "output", "manifest")
 
 # Names accepted in [tool.lambda-zip], mapped to the option they set.
 SETTINGS = {
@@ -100,6 +111,15 @@ def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
     table = data.get("tool", {}).get("lambda-zip", {})
     if not isinstance(table, dict):
         raise ConfigError(f"[tool.lambda-zip] in {path} must be a table.")
+    refused = sorted(set(table) & set(COMMAND_LINE_ONLY))
+    if refused:
+        flags = ", ".join(COMMAND_LINE_ONLY[key] for key in refused)
+        raise ConfigError(
+            f"[tool.lambda-zip] in {path} sets {', '.join(refused)}, which a project's own "
+            "settings may not choose: it would run a program of the checkout's choosing on the "
+            f"build machine (or change what may run). Remove it and pass {flags} on the command "
+            "line (in the Action: the inputs) instead."
+        )
     unknown = sorted(set(table) - set(SETTINGS))
     if unknown:
         raise ConfigError(
@@ -110,13 +130,38 @@ def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
     for key in ("sources", "excludes"):
         if isinstance(settings.get(key), str):
             settings[key] = [settings[key]]
-    for key in ("sources", "requirements", "python", "output", "manifest"):
+    escaping: list[str] = []
+    for key in PATH_SETTINGS:
         value = settings.get(key)
         if isinstance(value, list):
-            settings[key] = [project_dir / str(item) for item in value]
+            settings[key] = [_inside(project_dir, str(item), key, escaping) for item in value]
         elif isinstance(value, str):
-            settings[key] = project_dir / value
+            settings[key] = _inside(project_dir, value, key, escaping)
+    if escaping:
+        raise ConfigError(
+            f"[tool.lambda-zip] in {path} gives paths outside the project {project_dir}: "
+            + "; ".join(escaping)
+            + ". A project's settings may only name paths inside it (symlinks are followed); "
+            "to read or write elsewhere, pass the path on the command line."
+        )
     return settings
+
+
+def _inside(project_dir: Path, value: str, key: str, escaping: list[str]) -> Path:
+    """`value` relative to the project; noted in `escaping` unless it resolves inside it."""
+    path = project_dir / value
+    root = project_dir.resolve()
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        shown = visible(value)
+        escaping.append(
+            f"{_SETTING_NAMES.get(key, key)} = {shown!r} (resolves to {path.resolve()})"
+        )
+    return path
+
+
+_SETTING_NAMES = {option: name for name, option in SETTINGS.items()}
 
 
 def make_config(
@@ -179,6 +224,14 @@ def make_config(
 
     output = _absolute(merged.get("output") or project_dir / "dist" / "lambda.zip")
     manifest = _absolute(merged.get("manifest") or output.with_name(output.name + ".manifest.json"))
+    for key, path in (("output", output), ("manifest", manifest)):
+        # A default (or pyproject) path may lead out through a symlink the checkout holds.
+        given = options.get(key) is not None or options.get("output") is not None
+        if not given and not _is_within(path, project_dir):
+            problems.append(
+                f"the {key} {visible(str(path))} resolves to {path.resolve()}, outside the "
+                f"project {project_dir} (a symlink on the way?); pass --{key} to write there"
+            )
     if output.exists() and output.is_dir():
         problems.append(
             f"output {output} is a directory; give a file name such as {output}/lambda.zip"
@@ -213,6 +266,7 @@ def make_config(
         source_invalidation=cast("Invalidation", invalidation),
         fail_on_size_limit=bool(merged.get("fail_on_size_limit", False)),
         source_date_epoch=epoch,
+        no_build=bool(merged.get("no_build", False)),
         notes=tuple(notes),
     )
 

@@ -29,6 +29,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from lambda_zip_action.errors import ArchiveReadError, ConfigError
+from lambda_zip_action.escape import plain as _plain
 from lambda_zip_action.markdown import code_span, escape_inline, table_cell
 from lambda_zip_action.zipread import (
     CHUNK,
@@ -138,6 +139,9 @@ class DiffResult:
     container_compared: bool
     container: tuple[ContainerDifference, ...]
     notes: tuple[str, ...]
+    # "old: NAME" / "new: NAME" for names held by more than one entry: the copy an extractor
+    # writes is the last one, so the earlier copies are content that hides (a difference).
+    duplicate_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,7 @@ class _Side:
     files: dict[str, FileRecord]
     distributions: tuple[Distribution, ...]
     archive: ZipArchive | None
+    duplicates: tuple[str, ...] = ()
 
 
 def diff(old: Path, new: Path) -> DiffResult:
@@ -155,7 +160,12 @@ def diff(old: Path, new: Path) -> DiffResult:
         before.summary.sha256 is not None and before.summary.sha256 == after.summary.sha256
     )
     files = _diff_files(before.files, after.files)
-    content_identical = not (files.added or files.removed or files.changed)
+    duplicates = tuple(
+        f"{label}: {name}"
+        for side, label in ((before, "old"), (after, "new"))
+        for name in side.duplicates
+    )
+    content_identical = not (files.added or files.removed or files.changed or duplicates)
     notes: list[str] = []
     for side, label in ((before, "old"), (after, "new")):
         if side.archive is not None:
@@ -179,6 +189,7 @@ def diff(old: Path, new: Path) -> DiffResult:
         container_compared=compared,
         container=container,
         notes=tuple(notes),
+        duplicate_names=duplicates,
     )
 
 
@@ -217,15 +228,17 @@ def _load(path: Path) -> _Side:
 
 def _load_zip(path: Path) -> _Side:
     files: dict[str, FileRecord] = {}
+    duplicates: list[str] = []
     with ZipReader(path) as reader:
         for entry in reader.archive.entries:
-            if entry.name in files:
-                continue
+            if entry.name in files and entry.name not in duplicates:
+                duplicates.append(entry.name)
+            # The last copy wins, as with unzip and Python's zipfile: compare what is extracted.
             files[entry.name] = _record(reader, entry, path)
         distributions = read_distributions(reader)
         archive = reader.archive
     summary = SideSummary(str(path), "zip", _sha256(path), archive.size, len(archive.entries))
-    return _Side(summary, files, distributions, archive)
+    return _Side(summary, files, distributions, archive, tuple(duplicates))
 
 
 def _record(reader: ZipReader, entry: ZipEntry, path: Path) -> FileRecord:
@@ -659,6 +672,14 @@ def _sections(result: DiffResult, style: _Style) -> list[tuple[str, list[str]]]:
         f"{len(files.changed)} changed; total size {_signed(files.total_size_change)}"
     )
     sections = [(dist_head, dist_lines), (file_head, file_lines)]
+    if result.duplicate_names:
+        sections.append(
+            (
+                "Duplicate entry names (unzip and Python extract the last copy; earlier copies "
+                "hide content):",
+                [name(item) for item in result.duplicate_names],
+            )
+        )
     if result.container:
         lines = [_container_line(style, item) for item in result.container]
         sections.append(("Why the bytes differ:", lines))
@@ -671,10 +692,6 @@ def _clip(lines: list[str]) -> list[str]:
     if len(lines) <= LISTED:
         return lines
     return [*lines[:LISTED], f"... and {len(lines) - LISTED} more"]
-
-
-def _plain(text: str) -> str:
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 
 def render_text(result: DiffResult) -> str:

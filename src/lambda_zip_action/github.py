@@ -47,6 +47,7 @@ from lambda_zip_action.github_api import (
     GitHubError,
     ReadOnlyTokenError,
     marker_for,
+    validate_token,
 )
 from lambda_zip_action.install import uv_binary
 from lambda_zip_action.interpreter import find_interpreter
@@ -81,6 +82,8 @@ class ActionInputs:
     comment: CommentMode
     token: str
     name: str
+    comment_author: str | None = None
+    no_build: bool = True
 
     def __repr__(self) -> str:
         return f"ActionInputs(name={self.name!r}, token=<redacted>)"
@@ -133,14 +136,58 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         compare_to=_input(env, "compare-to") or None,
         baseline_ref=_input(env, "baseline-ref") or None,
         comment=cast("CommentMode", comment),
-        token=_input(env, "github-token"),
+        token=_token(_input(env, "github-token"), "input github-token", problems),
         name=name,
+        comment_author=_input(env, "comment-author") or None,
+        no_build=boolean("no-build", True),
     )
     if inputs.compare_to and inputs.baseline_ref:
         problems.append("give compare-to or baseline-ref, not both")
     if problems:
         raise ConfigError("Invalid action inputs: " + "; ".join(problems) + ".")
     return inputs
+
+
+def _token(value: str, where: str, problems: list[str]) -> str:
+    if not value:
+        return ""
+    try:
+        return validate_token(value, where)
+    except ConfigError as exc:
+        problems.append(exc.message.rstrip("."))
+        return ""
+
+
+def mask(env: Mapping[str, str], secret: str) -> None:
+    """`::add-mask::` the secret, only where a runner reads workflow commands."""
+    if secret and env.get("GITHUB_ACTIONS") == "true":
+        core.set_secret(secret)
+
+
+def within_workspace(config: BuildConfig, workspace: Path) -> None:
+    """Every path the build reads or writes must lie inside the workspace (symlinks resolved)."""
+    root = workspace.resolve()
+    paths = [
+        ("working-directory", config.project_dir),
+        *(("source", source) for source in config.sources),
+        ("requirements", config.requirements),
+        ("output", config.output),
+        ("manifest", config.manifest),
+    ]
+    outside = []
+    for what, path in paths:
+        if path is None:
+            continue
+        try:
+            path.resolve().relative_to(root)
+        except ValueError:
+            outside.append(f"{what} {visible(str(path))}")
+    if outside:
+        raise ConfigError(
+            f"In the action every path must stay inside the workspace {root}; these do not: "
+            + "; ".join(outside)
+            + ". Give paths relative to working-directory that stay inside the repository."
+        )
 
 
 def _default_name(working_directory: str) -> str:
@@ -161,6 +208,7 @@ def build_options(inputs: ActionInputs, project: Path) -> dict[str, Any]:
         "installer": inputs.installer,
         "layout": inputs.layout,
         "output": project / inputs.output if inputs.output else None,
+        "no_build": inputs.no_build,
     }
 
 
@@ -406,10 +454,26 @@ def outputs_for(built: Built, report: DriftReport, report_path: Path) -> dict[st
 
 
 def post_comment(
-    api_url: str, token: str, *, repo: str, number: int, name: str, body: str
+    api_url: str,
+    token: str,
+    *,
+    repo: str,
+    number: int,
+    name: str,
+    body: str,
+    author: str | None = None,
 ) -> CommentResult:
-    with GitHubClient(api_url, token) as client:
-        return client.upsert_sticky_comment(repo, number, marker_for(name), body)
+    with GitHubClient(api_url, token, author_login=author) as client:
+        expected = client.viewer_login()
+        result = client.upsert_sticky_comment(repo, number, marker_for(name), body)
+    if result.action == "created" and result.author_login.casefold() != expected.casefold():
+        # Found only now: the next run would not recognise this comment as its own.
+        core.warning(
+            f"This token writes comments as {result.author_login}, not {expected}: set "
+            f"comment-author (lambda-zip comment --author) to {result.author_login}, or every "
+            "run adds another comment."
+        )
+    return result
 
 
 def _maybe_comment(inputs: ActionInputs, env: Mapping[str, str], body: str) -> CommentResult | None:
@@ -433,6 +497,7 @@ def _maybe_comment(inputs: ActionInputs, env: Mapping[str, str], body: str) -> C
                 number=number,
                 name=inputs.name,
                 body=body,
+                author=inputs.comment_author,
             )
             _log(f"{result.action} comment {result.comment_id} {result.html_url}")
             return result
@@ -465,13 +530,13 @@ def write_summary(env: Mapping[str, str], text: str) -> None:
 def run_action(env: Mapping[str, str]) -> Outcome:
     """The whole action. Raises LambdaZipError; `main` turns it into an annotation."""
     inputs = read_inputs(env)
-    if inputs.token:
-        core.set_secret(inputs.token)
+    mask(env, inputs.token)
     # Installers, git and the verifying rebuild have no use for the token.
     env = {name: value for name, value in env.items() if name != "INPUT_GITHUB_TOKEN"}
     workspace = Path(env.get("GITHUB_WORKSPACE") or Path.cwd())
     project = (workspace / inputs.working_directory).resolve()
     config = make_config(project, build_options(inputs, project), env.get("SOURCE_DATE_EPOCH"))
+    within_workspace(config, workspace)
     config = ensure_interpreter(config, env)
     scratch = Path(tempfile.mkdtemp(prefix="lambda-zip-action-", dir=env.get("RUNNER_TEMP")))
     try:
@@ -491,15 +556,33 @@ def run_action(env: Mapping[str, str]) -> Outcome:
 
 
 def run_comment(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    token = env.get("GITHUB_TOKEN", "")
-    if token:
-        core.set_secret(token)
+    token = validate_token(env.get("GITHUB_TOKEN", ""), "GITHUB_TOKEN")
+    mask(env, token)
     try:
         body = Path(args.report).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read the report {args.report}: {exc}.") from exc
     api_url = args.api_url or env.get("GITHUB_API_URL") or DEFAULT_API_URL
-    result = post_comment(api_url, token, repo=args.repo, number=args.pr, name=args.name, body=body)
+    number = args.pr
+    if (number is None) == (args.head_sha is None) or (args.head_sha is None) != (
+        args.head_repo is None
+    ):
+        raise ConfigError(
+            "Give either --pr N, or --head-sha and --head-repo (from the workflow_run event) "
+            "to find the pull request from GitHub's own record of the run."
+        )
+    if number is None:
+        with GitHubClient(api_url, token) as client:
+            number = client.find_pull_request(args.repo, args.head_sha, args.head_repo)
+    result = post_comment(
+        api_url,
+        token,
+        repo=args.repo,
+        number=number,
+        name=args.name,
+        body=body,
+        author=args.author,
+    )
     sys.stdout.write(f"{result.action} comment {result.comment_id} {result.html_url}\n")
     return 0
 
@@ -518,7 +601,22 @@ def add_commands(commands: Any) -> None:
         help="post a drift report as the sticky pull-request comment (token from GITHUB_TOKEN)",
     )
     comment.add_argument("--report", type=Path, required=True, metavar="FILE")
-    comment.add_argument("--pr", type=int, required=True, metavar="N")
+    comment.add_argument("--pr", type=int, metavar="N", help="the pull request's number")
+    comment.add_argument(
+        "--head-sha",
+        metavar="SHA",
+        help="instead of --pr: the pull request whose head is this commit (workflow_run.head_sha)",
+    )
+    comment.add_argument(
+        "--head-repo",
+        metavar="OWNER/NAME",
+        help="with --head-sha: the repository it comes from (workflow_run.head_repository)",
+    )
+    comment.add_argument(
+        "--author",
+        metavar="LOGIN",
+        help="the login the token comments as, e.g. my-app[bot] (default: asked from GitHub)",
+    )
     comment.add_argument("--repo", required=True, metavar="OWNER/NAME")
     comment.add_argument("--name", default="lambda", help="the package's name in the marker")
     comment.add_argument(
@@ -534,7 +632,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             return run_comment(args, env)
         outcome = run_action(env)
     except LambdaZipError as exc:
-        core.error(f"lambda-zip {exc.kind} error: {exc.message}")
+        core.error(_safe(f"lambda-zip {exc.kind} error: {exc.message}"))
         return exc.exit_code
     if outcome.reproducible is False:
         core.error(

@@ -47,6 +47,7 @@ __all__ = [
     "ValidationError",
     "marker_for",
     "trim_body",
+    "validate_token",
 ]
 
 logger = logging.getLogger(__name__)
@@ -214,6 +215,24 @@ class _AmbiguousWriteError(Exception):
         self.cause = cause
 
 
+def validate_token(token: str, where: str = "The GitHub token") -> str:
+    """`token` without surrounding whitespace; printable ASCII or a ConfigError.
+
+    A token goes into an HTTP header, which takes neither line breaks nor non-latin-1
+    characters; requests would raise with the header, token included, in its message. The
+    error here never shows the token, only what is wrong with it.
+    """
+    cleaned = token.strip()
+    bad = [index for index, char in enumerate(cleaned) if not "!" <= char <= "~"]
+    if bad:
+        raise ConfigError(
+            f"{where} contains {len(bad)} character(s) that cannot be in a token (spaces, "
+            f"control or non-ASCII characters; the first at position {bad[0] + 1} of "
+            f"{len(cleaned)}). Copy the token again without them; it is not shown here."
+        )
+    return cleaned
+
+
 def marker_for(name: str) -> str:
     """The hidden HTML comment that identifies the sticky comment called `name`.
 
@@ -302,10 +321,11 @@ class GitHubClient:
     """GitHub REST calls with retries, typed errors and a token that is never shown.
 
     `api_url` is the REST root, e.g. `https://api.github.com` or `https://ghe.example/api/v3`.
-    `author_login` names the account the token writes as. When it is None, `GET /user` tells;
-    an Actions `GITHUB_TOKEN` (an installation token) is refused there with "Resource not
-    accessible by integration", and then the author is taken to be `github-actions[bot]`.
-    A GitHub App token other than the Actions one must pass its own `<app-slug>[bot]`.
+    `author_login` names the account the token writes as. When it is None, `GET /user` tells
+    for a personal token; an installation token (the Actions `GITHUB_TOKEN` or a GitHub App's)
+    is refused there with "Resource not accessible by integration", and GraphQL's `viewer`
+    gives its bot login (`github-actions[bot]`, `<app-slug>[bot]`). Only when that fails too is
+    the author taken to be `github-actions[bot]`; pass `author_login` to be sure.
     """
 
     def __init__(
@@ -334,7 +354,7 @@ class GitHubClient:
             )
         self.api_url = api_url.rstrip("/")
         self._origin = (parts.scheme, parts.netloc.lower())
-        self._token = _Secret(token)
+        self._token = _Secret(validate_token(token))
         self._session = session if session is not None else requests.Session()
         self._owns_session = session is None
         self._sleep = sleep
@@ -363,13 +383,81 @@ class GitHubClient:
             try:
                 user = self._request("GET", "/user", budget=self._new_budget()).json()
                 self._author_login = str(user["login"])
-            except ReadOnlyTokenError as error:
-                # An installation token (the Actions GITHUB_TOKEN) may not read /user.
-                logger.info(
-                    "%s: taking the comment author to be %s", error.message, DEFAULT_BOT_LOGIN
-                )
-                self._author_login = DEFAULT_BOT_LOGIN
+            except ReadOnlyTokenError:
+                # An installation token (the Actions GITHUB_TOKEN, a GitHub App's) may not read
+                # /user; GraphQL's `viewer` answers for it with the bot's login.
+                self._author_login = self._graphql_viewer()
         return self._author_login
+
+    def _graphql_url(self) -> str:
+        # api.github.com/graphql; on GitHub Enterprise Server, HOST/api/graphql beside /api/v3.
+        if self.api_url.endswith("/api/v3"):
+            return self.api_url.removesuffix("/v3") + "/graphql"
+        return self.api_url + "/graphql"
+
+    def _graphql_viewer(self) -> str:
+        try:
+            answer = self._request(
+                "POST",
+                self._graphql_url(),
+                json={"query": "query { viewer { login __typename } }"},
+                budget=self._new_budget(),
+            ).json()
+            login = answer["data"]["viewer"]["login"]
+        except (GitHubError, ValueError, KeyError, TypeError):
+            login = None
+        if not isinstance(login, str) or not login:
+            logger.info(
+                "The token's login is not readable (neither /user nor GraphQL viewer); taking "
+                "it to be %s. A GitHub App's token: pass comment-author <app-slug>[bot].",
+                DEFAULT_BOT_LOGIN,
+            )
+            return DEFAULT_BOT_LOGIN
+        # GraphQL names bots without the "[bot]" suffix that REST comments carry.
+        if answer["data"]["viewer"].get("__typename", "Bot") == "Bot" and not login.endswith(
+            "[bot]"
+        ):
+            login += "[bot]"
+        return login
+
+    def find_pull_request(self, repo: str, head_sha: str, head_repo: str) -> int:
+        """The number of the open pull request into `repo` whose head is `head_sha` in `head_repo`.
+
+        For the `workflow_run` half of the fork pattern: GitHub's own record of the run (its
+        head SHA and head repository) names the pull request, not anything the fork uploaded.
+        `GET /repos/{repo}/commits/{sha}/pulls` only finds branches of `repo` itself, so the
+        open pull requests are listed and matched on both the SHA and the repository.
+        """
+        _check_target(repo, 1)
+        if not _REPOSITORY.fullmatch(head_repo) or ".." in head_repo:
+            raise ConfigError(f"The head repository {head_repo!r} is not of the form OWNER/NAME.")
+        if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", head_sha):
+            raise ConfigError(f"The head SHA {head_sha!r} is not a full commit SHA.")
+        budget = self._new_budget()
+        url: str | None = self._url(f"/repos/{repo}/pulls?state=open&per_page=100")
+        found: list[int] = []
+        pages = 0
+        while url is not None and pages < _MAX_PAGES:
+            pages += 1
+            response = self._request("GET", url, budget=budget)
+            page = response.json()
+            if not isinstance(page, list):
+                break
+            for pull in page:
+                head = (pull or {}).get("head") or {}
+                name = str((head.get("repo") or {}).get("full_name", ""))
+                if head.get("sha") == head_sha and name.casefold() == head_repo.casefold():
+                    found.append(int(pull["number"]))
+            url = self._next_link(response)
+        if len(found) != 1:
+            what = "no open pull request" if not found else f"{len(found)} open pull requests"
+            raise NotFoundError(
+                f"{what} into {repo} has head {head_sha[:12]} from {head_repo}; nothing was "
+                "posted. The pull request may have been closed or pushed to since the run.",
+                method="GET",
+                path=f"/repos/{repo}/pulls",
+            )
+        return found[0]
 
     def list_issue_comments(self, repo: str, issue_number: int) -> Iterator[IssueComment]:
         """Every comment on an issue or pull request, oldest first, across all pages."""

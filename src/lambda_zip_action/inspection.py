@@ -18,6 +18,7 @@ from typing import Literal
 
 from lambda_zip_action.diff import Distribution, read_distributions
 from lambda_zip_action.errors import ConfigError
+from lambda_zip_action.escape import plain as _plain
 from lambda_zip_action.limits import UNZIPPED_LIMIT, ZIPPED_LIMIT
 from lambda_zip_action.runtimes import ARCHITECTURES, RUNTIMES
 from lambda_zip_action.zipread import UNIX, ZipEntry, ZipFinding, ZipReader
@@ -612,10 +613,6 @@ def _sizes(zipped: int, unzipped: int) -> list[Finding]:
 def inspection_exit_code(result: InspectionResult, strict: bool = False) -> int:
     failing = ("error", "warning") if strict else ("error",)
     return 1 if any(f.severity in failing for f in result.findings) else 0
-
-
-def _plain(text: str) -> str:
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 
 def render_text(result: InspectionResult, listed: int = 10) -> str:

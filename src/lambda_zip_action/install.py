@@ -53,6 +53,8 @@ class InstallRequest:
     target: Path
     # Rebuild anything built locally from an sdist instead of taking it from a cache.
     rebuild_sdists: bool = False
+    # Refuse source distributions (and local directories, which need a build too).
+    no_build: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class InstallResult:
     installer: str
     installer_version: str
     distributions: tuple[Distribution, ...]
+    # "name version" of every distribution built on this machine (its build backend ran here).
+    built_from_source: tuple[str, ...] = ()
 
 
 class Installer(Protocol):
@@ -158,6 +162,8 @@ class UvInstaller:
             command.append("--require-hashes")
         if request.rebuild_sdists:
             command.append("--refresh")
+        if request.no_build:
+            command.append("--no-build")
         _install(command, self._env, request)
 
 
@@ -172,7 +178,7 @@ class PipInstaller:
 
     def version(self) -> str:
         try:
-            return _run([str(self._python), "-m", "pip", "--version"], self._env).split()[1]
+            return _run([str(self._python), "-I", "-m", "pip", "--version"], self._env).split()[1]
         except _Failed as exc:
             raise InstallError(
                 f"pip is not available for {self._python}: add it with "
@@ -205,7 +211,7 @@ class PipInstaller:
         runtime = request.runtime
         abi = runtime.cache_tag.replace("cpython-", "cp")
         command = [
-            str(self._python), "-m", "pip", "install",
+            str(self._python), "-I", "-m", "pip", "install",
             "--target", str(target),
             "--no-compile", "--no-warn-script-location", "--disable-pip-version-check",
             "--no-input", "--progress-bar", "off",
@@ -219,8 +225,15 @@ class PipInstaller:
             # With the whole closure pinned, pip may build pure-Python sdists; the platform
             # check after installing catches any native code built for the host instead.
             command.append("--no-deps")
-        else:
+        if request.no_build or not request.requirements.locked:
             command.append("--only-binary=:all:")
+        if request.no_build:
+            # pip builds a local directory or an sdist URL even under --only-binary=:all:.
+            _refuse_direct_builds(request)
+        if _pip_has_report(self.version()):
+            # What each distribution was made from: an sdist's URL even when pip reused the
+            # wheel it built last time (its log then says "Using cached ....whl").
+            command += ["--report", str(pip_report_path(target))]
         if hashed:
             command.append("--require-hashes")
         if request.rebuild_sdists:
@@ -263,7 +276,81 @@ def _install(command: list[str], env: Mapping[str, str], request: InstallRequest
     try:
         _run(command, env)
     except _Failed as exc:
-        raise _explain_failure(exc.output, request) from None
+        error = _explain_failure(exc.output, request)
+        if request.no_build:
+            error = InstallError(
+                f"{error.message} Source distributions are refused (--no-build; the Action's "
+                "no-build input): lock a version that has a wheel, or allow builds with "
+                "no-build: false if you trust that package's build script."
+            )
+        raise error from None
+
+
+_DIRECT = re.compile(r"^\s*(?:(?P<name>[A-Za-z0-9._-]+)(?:\[[^\]]*\])?\s*@\s*)?(?P<url>\S+)")
+
+
+def _refuse_direct_builds(request: InstallRequest) -> None:
+    """Under no_build, refuse requirements that name a directory or an sdist by path or URL."""
+    refused = []
+    for line in request.requirements.text.splitlines():
+        text = line.split(" #", 1)[0].strip().rstrip("\\").strip()
+        if not text or text.startswith(("#", "--")):
+            continue
+        match = _DIRECT.match(text)
+        assert match is not None
+        url = match.group("url").split(";", 1)[0]
+        direct = "@" in text.split(";", 1)[0] or url.startswith(("/", ".", "file:", "-e"))
+        if direct and not url.endswith(".whl"):
+            refused.append(match.group("name") or url)
+    if refused:
+        raise InstallError(
+            f"{', '.join(refused)} must be built from source (a local directory or a source "
+            "archive), and source distributions are refused (--no-build; the Action's no-build "
+            "input): publish a wheel and depend on it, or allow builds with no-build: false if "
+            "you trust that package's build script."
+        )
+
+
+_PIP_REPORT = "pip-install-report"
+
+
+def pip_report_path(target: Path) -> Path:
+    """Where pip's --report of the run into `target` goes: one per run, beside the target."""
+    return target.parent / f"{_PIP_REPORT}.{target.name}.json"
+
+
+def _pip_has_report(version: str) -> bool:
+    # `pip install --report` appeared in pip 22.2.
+    numbers = [int(part) for part in re.findall(r"\d+", version)[:2]]
+    return numbers >= [22, 2]
+
+
+_SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar")
+
+
+def built_from_source(request: InstallRequest) -> tuple[str, ...]:
+    """ "name version" of every distribution that was built on this machine, not downloaded.
+
+    uv writes `uv_build.json` into the .dist-info of every distribution it built (from an
+    sdist or a local directory), also when it reuses the wheel from its cache; pip's
+    `--report` names the artifact each distribution came from. Neither a WHEEL's
+    `Generator` nor its tags tell: a built wheel looks like a downloaded one.
+    """
+    built = set()
+    for marker in request.target.glob("*.dist-info/uv_build.json"):
+        built.add(_dist_label(marker.parent.name))
+    for report in sorted(request.target.parent.glob(f"{_PIP_REPORT}.*.json")):
+        try:
+            items = json.loads(report.read_text(encoding="utf-8")).get("install") or []
+        except (ValueError, OSError, AttributeError):
+            items = []
+        for item in items:
+            info = item.get("download_info") or {}
+            url = str(info.get("url", ""))
+            if "dir_info" in info or "vcs_info" in info or not url.endswith(".whl"):
+                metadata = item.get("metadata") or {}
+                built.add(f"{metadata.get('name', url)} {metadata.get('version', '')}".strip())
+    return tuple(sorted(built, key=str.lower))
 
 
 def install(installer: Installer, request: InstallRequest) -> InstallResult:
@@ -274,9 +361,10 @@ def install(installer: Installer, request: InstallRequest) -> InstallResult:
         requirements_file = request.target.parent / "requirements.lambda.txt"
         requirements_file.write_text(request.requirements.text, encoding="utf-8")
         installer.install(request, requirements_file)
+    built = built_from_source(request)  # before normalize_tree removes uv's markers
     distributions = normalize_tree(request.target, installer.record_base)
     check_platform(distributions, request)
-    return InstallResult(installer.name, version, distributions)
+    return InstallResult(installer.name, version, distributions, built)
 
 
 def normalize_tree(target: Path, relative_to: str = "") -> tuple[Distribution, ...]:
@@ -597,9 +685,35 @@ def make_installer(name: str, env: Mapping[str, str], python: Path) -> Installer
     return UvInstaller(env)
 
 
+# What installers may see of the caller's environment: an allow-list, so that a secret under
+# any name (GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY, ACTIONS_ID_TOKEN_REQUEST_TOKEN, a deploy key)
+# never reaches a build backend that an sdist runs. Kept: finding programs and a home
+# (PATH, HOME, TMPDIR), locale and time zone, proxies and certificate bundles, and the
+# installers' own settings (UV_*, PIP_*: indexes and their credentials, caches, offline mode)
+# and what git needs for git+ssh requirements. Index credentials therefore do reach a build
+# backend that an sdist runs: --no-build is what keeps every build script from running.
+ALLOWED_VARIABLES = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR", "TEMP", "TMP", "TZ", "LANG",
+        "LANGUAGE", "TERM", "NO_COLOR", "SOURCE_DATE_EPOCH", "XDG_CACHE_HOME",
+        "XDG_CONFIG_HOME", "XDG_DATA_HOME",
+        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+        "http_proxy", "https_proxy", "no_proxy", "all_proxy",
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+        "NIX_SSL_CERT_FILE", "PYTHONHASHSEED", "PYTHONIOENCODING", "PYTHONUTF8",
+        "SSH_AUTH_SOCK", "GIT_SSH_COMMAND",
+    }
+)  # fmt: skip
+ALLOWED_PREFIXES = ("LC_", "UV_", "PIP_")
+
+
 def installer_environment(env: Mapping[str, str]) -> dict[str, str]:
-    """The installers' environment: the caller's, without what would change their output."""
-    cleaned = {k: v for k, v in env.items() if k not in ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV")}
+    """The installers' environment: the allow-listed part of the caller's, plus fixed settings."""
+    cleaned = {
+        name: value
+        for name, value in env.items()
+        if name in ALLOWED_VARIABLES or name.startswith(ALLOWED_PREFIXES)
+    }
     cleaned.setdefault("UV_PYTHON_DOWNLOADS", "never")
     cleaned["PIP_NO_INPUT"] = "1"
     cleaned["PYTHONDONTWRITEBYTECODE"] = "1"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from lambda_zip_action.errors import SourceError
+from lambda_zip_action.escape import plain
 
 Origin = Literal["source", "dependency", "bytecode"]
 
@@ -70,11 +71,12 @@ def collect(
     walker = _Walker(root.resolve(), origin, tuple(excludes), identities)
     walker.reverse = reverse
     walker.walk(walker.root, "", frozenset({walker.root}))
+    walker.check_hard_links()
     if walker.problems:
         shown = walker.problems[:10]
         more = len(walker.problems) - len(shown)
         raise SourceError(
-            f"Cannot package {root}: "
+            f"Cannot package {plain(str(root))}: "
             + "; ".join(shown)
             + (f"; and {more} more" if more > 0 else "")
             + ". Fix or exclude these paths (--exclude) and build again."
@@ -97,6 +99,8 @@ class _Walker:
         self.entries: list[StagedFile] = []
         self.problems: list[str] = []
         self.reverse = False
+        # Regular source files with more than one name: identity -> (link count, names seen).
+        self.linked: dict[tuple[int, int], tuple[int, set[Path], Path]] = {}
 
     def excluded(self, relative: str, name: str, is_dir: bool) -> bool:
         if self.origin == "source":
@@ -115,7 +119,7 @@ class _Walker:
             with os.scandir(directory) as scan:
                 children = sorted(scan, key=lambda e: e.name, reverse=self.reverse)
         except OSError as exc:
-            self.problems.append(f"{directory} cannot be listed ({exc.strerror})")
+            self.problems.append(f"{plain(str(directory))} cannot be listed ({exc.strerror})")
             return
         for child in children:
             self.visit(Path(child.path), child.name, prefix, chain)
@@ -133,16 +137,17 @@ class _Walker:
         try:
             info = path.lstat()
         except OSError as exc:
-            self.problems.append(f"{path} cannot be read ({exc.strerror})")
+            self.problems.append(f"{plain(str(path))} cannot be read ({exc.strerror})")
             return
-        if stat.S_ISLNK(info.st_mode):
+        linked = stat.S_ISLNK(info.st_mode)
+        if linked:
             resolved = self.follow(path)
             if resolved is None:
                 return
             try:
                 info = resolved.stat()
             except OSError as exc:
-                self.problems.append(f"{path} cannot be read ({exc.strerror})")
+                self.problems.append(f"{plain(str(path))} cannot be read ({exc.strerror})")
                 return
             real = resolved
         else:
@@ -150,10 +155,14 @@ class _Walker:
         is_dir = stat.S_ISDIR(info.st_mode)
         if self.excluded(relative, name, is_dir):
             return
+        if linked and self.target_skipped(path, real, is_dir):
+            return
         if is_dir:
             real = real.resolve()
             if real in chain:
-                self.problems.append(f"{path} is a symlink loop (it leads back to {real})")
+                self.problems.append(
+                    f"{plain(str(path))} is a symlink loop (it leads back to {plain(str(real))})"
+                )
                 return
             self.entries.append(StagedFile(relative + "/", None, 0o755, self.origin))
             self.walk(real, relative + "/", chain | {real})
@@ -162,8 +171,14 @@ class _Walker:
             if (info.st_dev, info.st_ino) in self.never_pack:
                 return
             if not os.access(real, os.R_OK):
-                self.problems.append(f"{path} is not readable by this user")
+                self.problems.append(f"{plain(str(path))} is not readable by this user")
                 return
+            if self.origin == "source" and info.st_nlink > 1:
+                count, names, first = self.linked.get(
+                    (info.st_dev, info.st_ino), (info.st_nlink, set(), path)
+                )
+                names.add(real)
+                self.linked[(info.st_dev, info.st_ino)] = (count, names, first)
             self.entries.append(
                 StagedFile(relative, real, normalized_mode(info.st_mode), self.origin, info.st_size)
             )
@@ -175,7 +190,7 @@ class _Walker:
                 if stat.S_ISSOCK(info.st_mode)
                 else "device file"
             )
-            self.problems.append(f"{path} is a {kind}, which cannot go into a zip")
+            self.problems.append(f"{plain(str(path))} is a {kind}, which cannot go into a zip")
 
     def follow(self, link: Path) -> Path | None:
         try:
@@ -183,17 +198,72 @@ class _Walker:
         except (OSError, RuntimeError):
             # RuntimeError: a loop on Python 3.10-3.12; OSError (ELOOP/ENOENT) elsewhere.
             target = link.readlink()
-            self.problems.append(f"{link} is a broken symlink or a symlink loop (-> {target})")
+            self.problems.append(
+                f"{plain(str(link))} is a broken symlink or a symlink loop "
+                f"(-> {plain(str(target))})"
+            )
             return None
         try:
             resolved.relative_to(self.root)
         except ValueError:
             self.problems.append(
-                f"{link} is a symlink to {resolved}, outside {self.root}; copy the file in "
-                "instead, so the package does not depend on this machine's layout"
+                f"{plain(str(link))} is a symlink to {plain(str(resolved))}, outside "
+                f"{plain(str(self.root))}; copy the file in instead, so the package does not "
+                "depend on this machine's layout"
             )
             return None
         return resolved
+
+    def target_skipped(self, link: Path, target: Path, is_dir: bool) -> bool:
+        """Judge a symlink by what it points to: the skip rules and excludes apply there too.
+
+        With `--source .`, a link to `.git/config` would otherwise ship the repository's
+        credentials although `.git` itself is never packed. Such a link is refused (it is
+        never what anyone meant to ship); a link to an excluded path is left out, silently,
+        as the path itself is.
+        """
+        relative = target.relative_to(self.root).as_posix()
+        parts = relative.split("/") if relative != "." else []
+        if self.origin == "source":
+            skipped_dir = next((p for p in parts[:-1] if p in ALWAYS_SKIPPED_DIRS), None)
+            last = parts[-1] if parts else ""
+            if skipped_dir is None and (
+                (is_dir and last in ALWAYS_SKIPPED_DIRS)
+                or (
+                    not is_dir and (last in ALWAYS_SKIPPED_FILES or last.endswith(SKIPPED_SUFFIXES))
+                )
+            ):
+                skipped_dir = last
+            if skipped_dir is not None:
+                self.problems.append(
+                    f"{plain(str(link))} is a symlink to {plain(relative)}, inside "
+                    f"{plain(skipped_dir)}, which is never packed; remove the link or "
+                    "exclude it (--exclude)"
+                )
+                return True
+        if not parts:
+            return False
+        for pattern in self.excludes:
+            target_name = relative if "/" in pattern.rstrip("/") else parts[-1]
+            if fnmatch.fnmatchcase(target_name, pattern.rstrip("/")):
+                return True
+        return False
+
+    def check_hard_links(self) -> None:
+        """Refuse a file whose other names lie outside the sources (a hard link to elsewhere).
+
+        A hard link is the file itself: `ln /etc/shadow src/x` makes `src/x` readable under the
+        sources although nothing in them points outside. Only names seen in this source tree
+        are counted; a file linked between two source directories is refused too (copy it).
+        """
+        for count, names, first in self.linked.values():
+            if len(names) < count:
+                self.problems.append(
+                    f"{plain(str(first))} has {count} hard links and only {len(names)} of them "
+                    f"lie in {plain(str(self.root))}: it is the same file as a path outside the "
+                    "sources (a hard link to a file elsewhere); replace it with a copy "
+                    "(cp --remove-destination) if it is meant to be shipped"
+                )
 
 
 def merge(*groups: list[StagedFile], layer: bool) -> list[StagedFile]:
@@ -206,7 +276,7 @@ def merge(*groups: list[StagedFile], layer: bool) -> list[StagedFile]:
             name = prefix + entry.name
             previous = by_name.get(name)
             if previous is not None and not (previous.is_dir and entry.is_dir):
-                clashes.append(f"{name} ({previous.origin} and {entry.origin})")
+                clashes.append(f"{plain(name)} ({previous.origin} and {entry.origin})")
                 continue
             by_name[name] = StagedFile(name, entry.path, entry.mode, entry.origin, entry.size)
     if clashes:

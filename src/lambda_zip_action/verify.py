@@ -19,7 +19,6 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.diff import DiffResult, diff, render_text
 from lambda_zip_action.errors import LambdaZipError
 from lambda_zip_action.events import Event, Listener, ignore
+from lambda_zip_action.launch import self_command
 
 PYC_HEADER = 16
 SHOWN_DIFF_LINES = 12
@@ -104,7 +104,7 @@ class _Rebuild:
         deep.mkdir(parents=True)
         output = scratch / "rebuild" / config.output.name
         command = [
-            sys.executable, "-m", "lambda_zip_action", "build",
+            *self_command(), "build",
             "--project", str(config.project_dir),
             "--python-version", config.python_version,
             "--architecture", config.architecture,
@@ -122,6 +122,8 @@ class _Rebuild:
             command += ["--requirements", str(config.requirements)]
         for pattern in config.excludes:
             command += ["--exclude", pattern]
+        if config.no_build:
+            command.append("--no-build")
         if interpreter is not None:
             command += ["--python", str(interpreter)]
         else:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,6 +70,11 @@ class ReadLimits:
 
     max_ratio: int = 1000
     ratio_free_bytes: int = 8 * 1024 * 1024
+    # The rest of the one budget every reader path draws from: how many central directory
+    # records are parsed, and how long reading the whole archive may take. A Lambda package
+    # may hold 250 MB unzipped; 100,000 entries is far beyond any real one.
+    max_entries: int = 100_000
+    max_seconds: float = 120.0
 
     def budget(self, archive_size: int) -> int:
         return self.ratio_free_bytes + archive_size * self.max_ratio
@@ -292,12 +298,18 @@ class ZipReader:
                 f"Cannot open {path} to read it as a zip: {exc.strerror or exc}. Check the "
                 "path and that it is a readable file."
             ) from exc
+        self._deadline = time.monotonic() + self.limits.max_seconds
         try:
-            self.archive = _Parser(path, self._fh).parse()
+            self.archive = _Parser(path, self._fh, self.limits, self._deadline).parse()
         except BaseException:
             self._fh.close()
             raise
         self._budget = self.limits.budget(self.archive.size)
+        # Entries that share their bytes (an overlapping bomb, or duplicate names) are read
+        # once: the same span always gives the same content.
+        self._hashed: dict[tuple[int, int, int, int], tuple[str | None, int, int, _Stop | None]]
+        self._hashed = {}
+        self._heads: dict[tuple[int, int, int, int], bytes | None] = {}
 
     def __enter__(self) -> ZipReader:
         return self
@@ -320,19 +332,27 @@ class ZipReader:
             problem = self._too_large(entry)
         if problem is not None:
             return EntryContent(None, 0, False, problem)
-        digest, crc, size = hashlib.sha256(), 0, 0
-        try:
-            for chunk in self._chunks(entry, entry.uncompressed_size, enforce=True):
-                digest.update(chunk)
-                crc = zlib.crc32(chunk, crc)
-                size += len(chunk)
-        except _Stop as stop:
-            return EntryContent(None, size, False, stop.finding)
-        finally:
+        assert entry.local is not None
+        key = (
+            entry.local.data_offset,
+            entry.compressed_size,
+            entry.method,
+            entry.uncompressed_size,
+        )
+        if key in self._hashed:
+            # Read before: charged again (the budget means what it did), never inflated again.
+            hexdigest, crc, size, stop = self._hashed[key]
             self._budget -= size
+        else:
+            hexdigest, crc, size, stop = self._hashed[key] = self._hash_span(entry)
+        if stop is not None:
+            finding = stop.finding
+            return EntryContent(
+                None, size, False, ZipFinding(finding.code, finding.message, entry.name)
+            )
         if size != entry.uncompressed_size:
             return EntryContent(
-                digest.hexdigest(),
+                hexdigest,
                 size,
                 False,
                 ZipFinding(
@@ -343,13 +363,38 @@ class ZipReader:
             )
         if crc != entry.crc:
             finding = ZipFinding("crc-mismatch", "the content does not match its CRC", entry.name)
-            return EntryContent(digest.hexdigest(), size, False, finding)
-        return EntryContent(digest.hexdigest(), size, True, None)
+            return EntryContent(hexdigest, size, False, finding)
+        return EntryContent(hexdigest, size, True, None)
+
+    def _hash_span(self, entry: ZipEntry) -> tuple[str | None, int, int, _Stop | None]:
+        digest, crc, size = hashlib.sha256(), 0, 0
+        try:
+            for chunk in self._chunks(entry, entry.uncompressed_size, enforce=True):
+                digest.update(chunk)
+                crc = zlib.crc32(chunk, crc)
+                size += len(chunk)
+        except _Stop as stop:
+            return None, crc, size, stop
+        finally:
+            self._budget -= size
+        return digest.hexdigest(), crc, size, None
 
     def read_head(self, entry: ZipEntry, length: int = 64) -> bytes | None:
-        """The first `length` bytes of content, or None when the entry cannot be read."""
+        """The first `length` bytes of content, or None when the entry cannot be read.
+
+        Heads draw from the same archive-wide budget as full reads: 200,000 METADATA entries
+        pointing at one block must not mean 200,000 decompressions.
+        """
         if self._unreadable(entry) is not None:
             return None
+        assert entry.local is not None
+        key = (entry.local.data_offset, entry.compressed_size, entry.method, length)
+        if self._budget <= 0:
+            return None
+        if key in self._heads:
+            cached = self._heads[key]
+            self._budget -= len(cached or b"")
+            return cached
         head = bytearray()
         try:
             for chunk in self._chunks(entry, length, enforce=False):
@@ -357,8 +402,20 @@ class ZipReader:
                 if len(head) >= length:
                     break
         except _Stop:
+            self._heads[key] = None
             return None
-        return bytes(head[:length])
+        finally:
+            self._budget -= len(head)
+        self._heads[key] = bytes(head[:length])
+        return self._heads[key]
+
+    def _check_time(self) -> None:
+        if time.monotonic() > self._deadline:
+            raise ArchiveReadError(
+                f"Reading {self.archive.path} took longer than {self.limits.max_seconds:.0f} s, "
+                "the limit for any one archive: it is built to exhaust readers (a zip bomb?). "
+                "Nothing more is read from it."
+            )
 
     def _unreadable(self, entry: ZipEntry) -> ZipFinding | None:
         if entry.local is None:
@@ -397,10 +454,13 @@ class ZipReader:
         remaining = entry.compressed_size
         produced = 0
         step = CHUNK if enforce else min(CHUNK, 4096)
+        self._check_time()
 
         def cut(chunk: bytes) -> bytes:
             nonlocal produced
             produced += len(chunk)
+            if produced > CHUNK:
+                self._check_time()
             if enforce and produced > limit:
                 why = (
                     f"the content exceeds its declared size of {limit} bytes: stopped reading "
@@ -440,10 +500,18 @@ class ZipReader:
 
 
 class _Parser:
-    def __init__(self, path: Path, fh: BinaryIO) -> None:
+    def __init__(
+        self,
+        path: Path,
+        fh: BinaryIO,
+        limits: ReadLimits | None = None,
+        deadline: float | None = None,
+    ) -> None:
         self.path = path
         self.fh = fh
         self.findings: list[ZipFinding] = []
+        self.limits = limits or ReadLimits()
+        self.deadline = deadline if deadline is not None else time.monotonic() + 1e9
 
     def fail(self, what: str) -> ArchiveReadError:
         return ArchiveReadError(
@@ -479,6 +547,12 @@ class _Parser:
             raise self.fail(
                 f"it claims {count} entries, but its central directory of {cd_size} bytes can "
                 f"hold at most {cd_size // 46}"
+            )
+        if count > self.limits.max_entries:
+            raise ArchiveReadError(
+                f"{self.path} claims {count} entries, more than the {self.limits.max_entries} "
+                "this reader accepts (no Lambda package comes near it; a zip bomb?). Nothing "
+                "was decompressed."
             )
         shift = cd_end - cd_size - cd_offset
         if shift < 0:
@@ -548,6 +622,12 @@ class _Parser:
         seen: dict[str, int] = {}
         pos = 0
         for index in range(count):
+            if index % 4096 == 0 and time.monotonic() > self.deadline:
+                raise ArchiveReadError(
+                    f"{self.path}: reading its central directory took longer than "
+                    f"{self.limits.max_seconds:.0f} s, the limit for any one archive (a zip "
+                    "bomb?). Nothing more is read from it."
+                )
             if pos + 46 > size:
                 raise self.fail(f"central directory record {index} is cut short")
             fields = _CENTRAL.unpack_from(data, pos)
@@ -692,9 +772,14 @@ class _Parser:
     def check_name(self, entry: ZipEntry, seen: dict[str, int]) -> None:
         for code, why in name_problems(entry.name):
             self.findings.append(ZipFinding(code, why, entry.name))
-        first = seen.setdefault(entry.name, entry.index)
+        first = seen.get(entry.name, entry.index)
+        seen[entry.name] = entry.index
         if first != entry.index:
-            why = f"entries {first} and {entry.index} have the same name"
+            why = (
+                f"entries {first} and {entry.index} have the same name; unzip and Python's "
+                f"zipfile extract the last one in the central directory (entry {entry.index}), "
+                "so the content of the earlier copy is not what runs"
+            )
             self.findings.append(ZipFinding("duplicate-name", why, entry.name))
 
     def check_overlaps(self, entries: tuple[ZipEntry, ...], cd_offset: int) -> None:
