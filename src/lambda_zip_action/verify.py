@@ -96,6 +96,8 @@ def verify(
                                     "verify"))  # fmt: skip
             rebuild = _Rebuild(config, first.interpreter if config.compile else None, env,
                                scratch, workers, first.built_from_source)  # fmt: skip
+        else:
+            on_event(Event("stage", "Waiting for the verifying rebuild"))
         second_zip = rebuild.finish(on_event)
         on_event(Event("stage", "Comparing the two builds"))
         second_sha = _sha256(second_zip)
