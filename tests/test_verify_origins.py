@@ -3,8 +3,9 @@
 The dependency `stampy` has no wheel anywhere: its build backend (in the tree, no
 setuptools needed) writes the time of the build into `stampy/_built.py`. It reaches the project
 from each origin a project can name an sdist by: a local archive in requirements.txt (with and
-without a hash), a local directory, an sdist on a find-links index, a path dependency of a
-uv.lock and a directory dependency of a poetry.lock. Installers cache the wheels they build
+without a hash), a local directory, a git commit, an sdist on a find-links index, a path
+dependency of a uv.lock (directory and archive) and a directory dependency of a poetry.lock.
+Installers cache the wheels they build
 (uv even for a local archive under --refresh, shown below), so a rebuild that shares their cache
 would take the first build's wheel and say "reproducible". verify must say "NOT reproducible",
 name the module and show both times.
@@ -150,6 +151,23 @@ def directory_project(tmp_path: Path) -> Path:
     return project
 
 
+def vcs_project(tmp_path: Path) -> Path:
+    """A git checkout (a local repository, pinned to its commit): uv caches the wheel it built
+    from a commit as it does for any sdist."""
+    project = new_project(tmp_path)
+    repository = write_package(tmp_path / "repository")
+    git = ["git", "-C", str(repository), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    for command in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "stampy"]):
+        subprocess.run([*git, *command], check=True, capture_output=True)
+    commit = subprocess.run(
+        [*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    (project / "requirements.txt").write_text(
+        f"git+{repository.as_uri()}@{commit}#egg={NAME}\n", "utf-8"
+    )
+    return project
+
+
 def index_project(tmp_path: Path) -> Path:
     """An sdist served by a find-links index: a pin, not a path, so only the first build's
     record of what it built from source tells verify to build it again."""
@@ -248,6 +266,7 @@ ORIGINS = {
     "local-archive-hashed": hashed_archive_project,
     "local-directory": directory_project,
     "find-links-index": index_project,
+    "vcs-git": vcs_project,
     "uv.lock-path-directory": uvlock_project,
     "uv.lock-path-archive": lambda tmp_path: uvlock_project(tmp_path, archive=True),
     "poetry.lock-directory": poetry_project,
