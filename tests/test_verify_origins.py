@@ -5,15 +5,15 @@ setuptools needed) writes the time of the build into `stampy/_built.py`. It reac
 from each origin a project can name an sdist by: a local archive in requirements.txt (with and
 without a hash), a local directory, a git commit, an sdist on a find-links index, a path
 dependency of a uv.lock (directory and archive) and a directory dependency of a poetry.lock.
-Installers cache the wheels they build
-(uv even for a local archive under --refresh, shown below), so a rebuild that shares their cache
-would take the first build's wheel and say "reproducible". verify must say "NOT reproducible",
-name the module and show both times.
+Installers cache the wheels they build (uv even for a local archive under --refresh, shown
+below), so a rebuild that shares their cache would take the first build's wheel and say
+"reproducible". verify must say "NOT reproducible", name the module and show both times.
 
 Projects are marked as committed (a `.git` directory): local paths inside a repository are
-pinned by the commit, so the hashed cases are locks and take verify's split install (wheels
-from the shared cache, builds with a fresh one); the unhashed requirements.txt cases take the
-unlocked path (one fresh install).
+pinned by the commit, so the hashed requirements.txt, uv.lock and poetry.lock cases are locks
+and take verify's split install (wheels from the shared cache with builds refused, builds with
+a fresh cache); the unhashed requirements.txt cases are resolved, and take one install with a
+fresh cache.
 """
 
 from __future__ import annotations
