@@ -39,7 +39,7 @@ from lambda_zip_action.manifest import dumps, manifest_document
 from lambda_zip_action.records import owners, record_hashes
 from lambda_zip_action.requirements import RequirementSet, load_requirements, repository_root
 from lambda_zip_action.runtimes import task_root
-from lambda_zip_action.stage import StagedFile, case_collisions, collect, merge
+from lambda_zip_action.stage import SourceRules, StagedFile, case_collisions, collect, merge
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def build(
         never_pack = (config.output, config.manifest)
         groups = [collect(dependencies, "dependency", reverse=reverse_traversal)]
         groups += [
-            collect(src, "source", config.excludes, never_pack, reverse=reverse_traversal)
+            collect(src, "source", source_rules(config, src), never_pack, reverse=reverse_traversal)
             for src in config.sources
         ]
         entries = merge(*groups, layer=config.layout == "layer")
@@ -299,11 +299,32 @@ def _inputs(
     }
 
 
+def source_rules(config: BuildConfig, source: Path) -> SourceRules:
+    """What staging leaves out of `source`: the settings, the defaults of a top-level layout,
+    and the directory the zip is written to (a `dist/` inside `--source .`)."""
+    never = []
+    for path in (config.output, config.manifest):
+        try:
+            relative = path.parent.resolve().relative_to(source)
+        except ValueError:
+            continue
+        if relative.parts:
+            never.append(relative.as_posix())
+    return SourceRules(
+        config.excludes, config.includes, top_level=source == config.project_dir,
+        never=tuple(never),
+    )  # fmt: skip
+
+
 def _interpreter(config: BuildConfig, env: Mapping[str, str]) -> Interpreter:
     try:
         return find_interpreter(config.python_version, config.python, env)
-    except InterpreterError:
+    except InterpreterError as exc:
         if config.compile or config.python is not None:
+            if config.python is None and config.python_version_reason:
+                raise InterpreterError(
+                    f"{exc.message} The target was {config.python_version_reason}."
+                ) from exc
             raise
     # Without bytecode, any CPython can drive the installers: they target the runtime anyway.
     host = probe(Path(sys.executable), env)

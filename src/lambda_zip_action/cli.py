@@ -37,7 +37,8 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         type=Path,
         metavar="DIR",
-        help="directory whose contents go to the archive root; repeatable (default: src)",
+        help="directory whose contents go to the archive root; repeatable (default: src/, else "
+        "the project directory when modules lie at its top)",
     )
     add(
         "--requirements",
@@ -50,7 +51,8 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         "--python-version",
         choices=list(RUNTIMES),
         metavar="X.Y",
-        help=f"Lambda Python runtime: {', '.join(RUNTIMES)} (default: {DEFAULT_PYTHON_VERSION})",
+        help=f"Lambda Python runtime: {', '.join(RUNTIMES)} (default: from the project's "
+        f"requires-python and .python-version, else {DEFAULT_PYTHON_VERSION})",
     )
     add(
         "--architecture",
@@ -82,6 +84,14 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         metavar="GLOB",
         help="leave out source paths matching GLOB (a name, or a path with /); repeatable",
+    )
+    add(
+        "--include",
+        dest="includes",
+        action="append",
+        metavar="GLOB",
+        help="ship source paths matching GLOB that are skipped by default (tests/ at the top of "
+        "a top-level layout) or refused (a .env file, a private key); repeatable",
     )
     add(
         "--no-compile",
@@ -170,7 +180,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 BUILD_OPTION_NAMES = (
     "sources", "requirements", "python_version", "architecture", "installer", "python",
-    "layout", "output", "manifest", "excludes", "compile", "compression_level",
+    "layout", "output", "manifest", "excludes", "includes", "compile", "compression_level",
     "source_invalidation", "fail_on_size_limit", "no_build",
 )  # fmt: skip
 

@@ -21,9 +21,9 @@ from typing import Any, Literal, cast
 
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.markdown import visible
+from lambda_zip_action.project import default_sources, target_python
 from lambda_zip_action.runtimes import (
     ARCHITECTURES,
-    DEFAULT_PYTHON_VERSION,
     LAYOUTS,
     RUNTIMES,
     Architecture,
@@ -58,6 +58,8 @@ class BuildConfig:
     output: Path
     manifest: Path
     excludes: tuple[str, ...] = ()
+    # Paths (globs) brought back from the default skip rules, credentials included.
+    includes: tuple[str, ...] = ()
     compile: bool = True
     compression_level: int = DEFAULT_COMPRESSION_LEVEL
     source_invalidation: Invalidation = "checked-hash"
@@ -68,6 +70,8 @@ class BuildConfig:
     # Refuse every source distribution: nothing from a dependency runs at install time.
     no_build: bool = False
     notes: tuple[str, ...] = field(default=(), compare=False)
+    # How python_version was chosen, for messages that depend on it.
+    python_version_reason: str = field(default="", compare=False)
 
     @property
     def runtime(self) -> Runtime:
@@ -90,6 +94,7 @@ SETTINGS = {
     "output": "output",
     "manifest": "manifest",
     "exclude": "excludes",
+    "include": "includes",
     "compile": "compile",
     "compression-level": "compression_level",
     "source-invalidation": "source_invalidation",
@@ -127,7 +132,7 @@ def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
             f"known settings are {', '.join(sorted(SETTINGS))}."
         )
     settings: dict[str, Any] = {SETTINGS[key]: value for key, value in table.items()}
-    for key in ("sources", "excludes"):
+    for key in ("sources", "excludes", "includes"):
         if isinstance(settings.get(key), str):
             settings[key] = [settings[key]]
     escaping: list[str] = []
@@ -178,7 +183,12 @@ def make_config(
     problems: list[str] = []
     notes: list[str] = []
 
-    python_version = str(merged.get("python_version", DEFAULT_PYTHON_VERSION))
+    given_version = merged.get("python_version")
+    chosen = target_python(project_dir, None if given_version is None else str(given_version),
+                           problems)  # fmt: skip
+    python_version = chosen.value
+    if given_version is None:
+        notes.append(chosen.reason)
     if python_version not in RUNTIMES:
         problems.append(
             f"python version {python_version!r} is not a Lambda Python runtime this tool "
@@ -212,7 +222,15 @@ def make_config(
         )
         level = DEFAULT_COMPRESSION_LEVEL
 
-    sources = tuple(Path(p) for p in merged.get("sources") or [project_dir / "src"])
+    given_sources = merged.get("sources")
+    if not given_sources:
+        found, why = default_sources(project_dir)
+        if found is None:
+            problems.append(why)
+        else:
+            notes.append(why)
+        given_sources = [found or project_dir / "src"]
+    sources = tuple(Path(p) for p in given_sources)
     sources = tuple((s if s.is_absolute() else Path.cwd() / s).resolve() for s in sources)
     for source in sources:
         if not source.exists():
@@ -236,16 +254,11 @@ def make_config(
         problems.append(
             f"output {output} is a directory; give a file name such as {output}/lambda.zip"
         )
-    for source in sources:
-        if _is_within(output, source):
-            problems.append(
-                f"output {output} lies inside the source directory {source}: each build would "
-                "pack the previous zip; write it elsewhere (the default is dist/lambda.zip)"
-            )
 
     python = merged.get("python")
     epoch = _epoch(source_date_epoch, problems)
     excludes = tuple(str(e) for e in merged.get("excludes") or ())
+    includes = tuple(str(e) for e in merged.get("includes") or ())
 
     if problems:
         raise ConfigError("Invalid build settings: " + "; ".join(problems) + ".")
@@ -261,6 +274,7 @@ def make_config(
         output=output,
         manifest=manifest,
         excludes=excludes,
+        includes=includes,
         compile=bool(merged.get("compile", True)),
         compression_level=level,
         source_invalidation=cast("Invalidation", invalidation),
@@ -268,6 +282,7 @@ def make_config(
         source_date_epoch=epoch,
         no_build=bool(merged.get("no_build", False)),
         notes=tuple(notes),
+        python_version_reason=chosen.reason,
     )
 
 

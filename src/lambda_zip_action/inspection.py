@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from lambda_zip_action.credentials import is_secret
 from lambda_zip_action.diff import Distribution, read_distributions
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.escape import plain as _plain
@@ -510,18 +511,6 @@ def _native_findings(natives: list[NativeLibrary], architecture: str | None) -> 
 
 _EXTENSION_TAG = re.compile(r"\.cpython-(\d)(\d+)([a-z]*)-[^/]*\.so$")
 _INSTALLER_RESIDUE = ("INSTALLER", "REQUESTED", "direct_url.json")
-SECRET_NAMES = re.compile(
-    r"(^|/)(\.env(\.[^/]*)?|\.netrc|\.pypirc|\.git-credentials|\.npmrc|"
-    r"\.aws/credentials|\.docker/config\.json|id_(rsa|dsa|ecdsa|ed25519))$"
-)
-_NOT_SECRET = re.compile(r"\.env\.(example|sample|template|dist)$")
-
-
-def is_secret(name: str, head: bytes | None) -> bool:
-    """A credential by its name (`.env`, `.netrc`, `id_rsa`, ...) or a private key by content."""
-    if SECRET_NAMES.search(name) and not _NOT_SECRET.search(name):
-        return True
-    return head is not None and head.startswith(b"-----BEGIN") and b"PRIVATE KEY" in head
 
 
 def _contents(

@@ -122,6 +122,8 @@ class _Rebuild:
             command += ["--requirements", str(config.requirements)]
         for pattern in config.excludes:
             command += ["--exclude", pattern]
+        for pattern in config.includes:
+            command += ["--include", pattern]
         if config.no_build:
             command.append("--no-build")
         if interpreter is not None:
