@@ -36,7 +36,7 @@ from lambda_zip_action.install import (
 from lambda_zip_action.interpreter import Interpreter, find_interpreter, probe
 from lambda_zip_action.limits import SizeReport, size_report
 from lambda_zip_action.manifest import dumps, manifest_document
-from lambda_zip_action.records import owners, record_hashes
+from lambda_zip_action.records import file_owners, owners, record_hashes
 from lambda_zip_action.requirements import RequirementSet, load_requirements, repository_root
 from lambda_zip_action.runtimes import task_root
 from lambda_zip_action.stage import SourceRules, StagedFile, case_collisions, collect, merge
@@ -257,6 +257,8 @@ def _write(
                 inputs=_inputs(config, requirements, interpreter, installer, installer_version),
                 compression_level=config.compression_level,
                 zlib_version=zlib.ZLIB_RUNTIME_VERSION,
+                owners=file_owners(dependencies),
+                prefix=prefix,
             )
             # atomic_outputs renames the zip first, then its manifest, under a lock.
             manifest_stream.write(dumps(document))

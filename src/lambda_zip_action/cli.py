@@ -162,18 +162,42 @@ def make_parser() -> argparse.ArgumentParser:
     diff_parser = commands.add_parser(
         "diff", help="explain how two zips (or manifests) differ; exit 1 when the bytes differ"
     )
-    diff_parser.add_argument("old", type=Path)
-    diff_parser.add_argument("new", type=Path)
-    diff_parser.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    diff_parser.add_argument(
+        "old", type=Path, help="the package before: a zip (any tool's) or a lambda-zip manifest"
+    )
+    diff_parser.add_argument("new", type=Path, help="the package after: a zip or a manifest")
+    diff_parser.add_argument(
+        "--format",
+        choices=["text", "markdown", "json"],
+        default="text",
+        help="text for a terminal; markdown is the Action's report (summary line, your files, "
+        "dependencies, size, hashes); json for tools (default: text)",
+    )
+    diff_parser.add_argument(
+        "--full",
+        action="store_true",
+        help="markdown: list every changed file unfolded, a distribution's files one by one",
+    )
 
     inspect_parser = commands.add_parser(
         "inspect", help="lint any Lambda zip for reproducibility and runtime hazards"
     )
-    inspect_parser.add_argument("zip", type=Path)
-    inspect_parser.add_argument("--python-version", choices=list(RUNTIMES), metavar="X.Y")
-    inspect_parser.add_argument("--architecture", choices=[*ARCHITECTURES, "aarch64"])
-    inspect_parser.add_argument("--format", choices=["text", "json"], default="text")
-    inspect_parser.add_argument("--strict", action="store_true", help="warnings fail too")
+    inspect_parser.add_argument("zip", type=Path, help="the zip to lint, built by any tool")
+    inspect_parser.add_argument(
+        "--python-version",
+        choices=list(RUNTIMES),
+        metavar="X.Y",
+        help="the Lambda runtime it is for (default: inferred from its .pyc files)",
+    )
+    inspect_parser.add_argument(
+        "--architecture",
+        choices=[*ARCHITECTURES, "aarch64"],
+        help="the Lambda architecture it is for (default: inferred from its ELF files)",
+    )
+    inspect_parser.add_argument(
+        "--format", choices=["text", "json"], default="text", help="output (default: text)"
+    )
+    inspect_parser.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
     github.add_commands(commands)
     return parser
 
@@ -287,9 +311,18 @@ def _run_build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _run_diff(args: argparse.Namespace) -> int:
-    from lambda_zip_action.diff import run_diff
+    from lambda_zip_action.diff import diff, diff_exit_code, run_diff
 
-    text, code = run_diff(args.old, args.new, args.format)
+    if args.format == "markdown":
+        from lambda_zip_action.report import from_diff, render
+
+        result = diff(args.old, args.new)
+        text, code = (
+            render(from_diff(result, args.new.name), full=args.full),
+            diff_exit_code(result),
+        )
+    else:
+        text, code = run_diff(args.old, args.new, args.format)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return code
 

@@ -21,6 +21,7 @@ from lambda_zip_action.diff import Distribution, read_distributions
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.escape import plain as _plain
 from lambda_zip_action.limits import UNZIPPED_LIMIT, ZIPPED_LIMIT
+from lambda_zip_action.records import bytecode_source
 from lambda_zip_action.runtimes import ARCHITECTURES, RUNTIMES
 from lambda_zip_action.zipread import UNIX, ZipEntry, ZipFinding, ZipReader
 
@@ -363,12 +364,7 @@ def _one_per_cause(findings: list[Finding]) -> list[Finding]:
 
 def _source_of(pyc_path: str) -> str:
     """The source a .pyc stands for: `a/__pycache__/m.cpython-312.pyc` -> `a/m.py`."""
-    directory, _, filename = pyc_path.rpartition("/")
-    parent, _, last = directory.rpartition("/")
-    if last == "__pycache__":
-        module = filename.split(".")[0]
-        return (parent + "/" if parent else "") + module + ".py"
-    return pyc_path[:-1]
+    return bytecode_source(pyc_path) or pyc_path[:-1]
 
 
 def _timestamp_pycs(pycs: list[_Pyc], by_name: dict[str, ZipEntry]) -> list[Finding]:

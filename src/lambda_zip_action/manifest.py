@@ -13,6 +13,7 @@ from typing import Any
 from lambda_zip_action import __version__
 from lambda_zip_action.archive import ArchiveResult
 from lambda_zip_action.install import Distribution
+from lambda_zip_action.records import owner_of
 
 SCHEMA = "lambda-zip/manifest/1"
 
@@ -24,7 +25,11 @@ def manifest_document(
     inputs: Mapping[str, Any],
     compression_level: int,
     zlib_version: str,
+    owners: Mapping[str, str] | None = None,
+    prefix: str = "",
 ) -> dict[str, Any]:
+    """The manifest; `owners` (target path -> distribution) marks each dependency's entries."""
+    owned = owners or {}
     return {
         "schema": SCHEMA,
         "tool": {"name": "lambda-zip-action", "version": __version__},
@@ -50,6 +55,11 @@ def manifest_document(
                 "size": e.size,
                 "sha256": e.sha256,
                 "mode": f"{e.mode:04o}",
+                **(
+                    {"owner": owner}
+                    if (owner := owner_of(e.name.removeprefix(prefix), owned))
+                    else {}
+                ),
             }
             for e in archive.entries
         ],
