@@ -25,6 +25,7 @@ from lambda_zip_action.runtimes import (
     Layout,
     Runtime,
 )
+from lambda_zip_action.split import layer_paths
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -58,6 +59,10 @@ class BuildConfig:
     source_invalidation: Invalidation = "checked-hash"
     fail_on_size_limit: bool = False
     source_date_epoch: int | None = None
+    # --split: dependencies go to a layer zip of their own (see split.py).
+    split: bool = False
+    layer_output: Path | None = None
+    layer_manifest: Path | None = None
     # Where temporary directories go; verify points the second build elsewhere.
     temp_root: Path | None = None
     notes: tuple[str, ...] = field(default=(), compare=False)
@@ -83,6 +88,8 @@ SETTINGS = {
     "compression-level": "compression_level",
     "source-invalidation": "source_invalidation",
     "fail-on-size-limit": "fail_on_size_limit",
+    "split": "split",
+    "layer-output": "layer_output",
 }
 
 
@@ -110,7 +117,7 @@ def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
     for key in ("sources", "excludes"):
         if isinstance(settings.get(key), str):
             settings[key] = [settings[key]]
-    for key in ("sources", "requirements", "python", "output", "manifest"):
+    for key in ("sources", "requirements", "python", "output", "manifest", "layer_output"):
         value = settings.get(key)
         if isinstance(value, list):
             settings[key] = [project_dir / str(item) for item in value]
@@ -194,6 +201,8 @@ def make_config(
     epoch = _epoch(source_date_epoch, problems)
     excludes = tuple(str(e) for e in merged.get("excludes") or ())
 
+    split, layer_output, layer_manifest = layer_paths(merged, output, manifest, layout, sources,
+                                                      problems)  # fmt: skip
     if problems:
         raise ConfigError("Invalid build settings: " + "; ".join(problems) + ".")
     return BuildConfig(
@@ -213,6 +222,9 @@ def make_config(
         source_invalidation=cast("Invalidation", invalidation),
         fail_on_size_limit=bool(merged.get("fail_on_size_limit", False)),
         source_date_epoch=epoch,
+        split=split,
+        layer_output=layer_output,
+        layer_manifest=layer_manifest,
         notes=tuple(notes),
     )
 
