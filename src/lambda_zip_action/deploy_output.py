@@ -11,7 +11,7 @@ from typing import Any
 
 from lambda_zip_action.archive import ArchiveResult
 from lambda_zip_action.build import Artifact
-from lambda_zip_action.etags import S3ETags
+from lambda_zip_action.etags import S3ETags, parse_etag
 from lambda_zip_action.limits import SizeReport
 
 LABELS = {
@@ -63,4 +63,43 @@ def layer_document(layer: Artifact) -> dict[str, Any]:
     }
 
 
-__all__ = ["LABELS", "layer_document", "render_artifact"]
+def etag_comparison(
+    value: str, etags: S3ETags, sha256: str, base64_sha256: str
+) -> tuple[str, str | None, str, str | None] | None:
+    """Compare an S3 ETag given as compare-to with the matching ETag of this zip.
+
+    None when `value` is not an ETag. Otherwise (old side's sha256 or a stand-in that never
+    equals one, its base64 or None, the report's label for it, a warning or None). An equal
+    ETag means the same bytes (md5, as S3 itself compares them), so the old side gets this
+    zip's sha256 and `changed` is false.
+    """
+    parsed = parse_etag(value)
+    if parsed is None:
+        return None
+    digest, parts = parsed
+    shown = digest if parts is None else f"{digest}-{parts}"
+    names = etags.candidates(value)
+    for name in names:
+        if etags.as_dict()[name] == shown:
+            return sha256, base64_sha256, f"compare-to, S3 ETag equal to {_label(name)}", None
+    warning = None
+    if not names:
+        warning = (
+            f"compare-to is the S3 ETag of a {parts}-part upload, but this zip gets "
+            f"{_parts(etags.s3_etag_5mib)} part(s) from Terraform aws_s3_object (5 MiB parts) "
+            f"and {_parts(etags.s3_etag_8mib)} from aws s3 cp (8 MiB parts): it was uploaded in "
+            "parts of another size, or holds other bytes; treated as changed"
+        )
+    return f"S3 ETag {shown}", None, "compare-to, S3 ETag", warning
+
+
+def _label(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _parts(etag: str) -> int:
+    _, _, count = etag.partition("-")
+    return int(count) if count else 1
+
+
+__all__ = ["LABELS", "etag_comparison", "layer_document", "render_artifact"]
