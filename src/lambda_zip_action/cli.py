@@ -73,6 +73,20 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
     )
     add("--output", type=Path, metavar="FILE", help="the zip to write (default: dist/lambda.zip)")
     add(
+        "--split",
+        action="store_const",
+        const=True,
+        help="write the dependencies as a layer zip of their own (python/...) beside a function "
+        "zip holding your code only",
+    )
+    add(
+        "--layer-output",
+        type=Path,
+        metavar="FILE",
+        help="with --split, the layer zip to write (default: <output stem>-layer.zip beside "
+        "--output)",
+    )
+    add(
         "--manifest",
         type=Path,
         metavar="FILE",
@@ -205,7 +219,7 @@ def make_parser() -> argparse.ArgumentParser:
 BUILD_OPTION_NAMES = (
     "sources", "requirements", "python_version", "architecture", "installer", "python",
     "layout", "output", "manifest", "excludes", "includes", "compile", "compression_level",
-    "source_invalidation", "fail_on_size_limit", "no_build",
+    "source_invalidation", "fail_on_size_limit", "no_build", "split", "layer_output",
 )  # fmt: skip
 
 
@@ -234,13 +248,17 @@ class _Progress:
 
 
 def result_document(result: BuildResult) -> dict[str, Any]:
+    from lambda_zip_action.deploy_output import layer_document
+
     archive = result.archive
-    return {
+    document = {
         "path": str(result.output),
         "manifest": str(result.manifest),
         "sha256": archive.sha256,
         "base64_sha256": archive.base64_sha256,
         "md5": archive.md5,
+        "s3_etag_5mib": result.etags.s3_etag_5mib,
+        "s3_etag_8mib": result.etags.s3_etag_8mib,
         "size": archive.size,
         "unzipped_size": result.sizes.unzipped,
         "entries": len(archive.entries),
@@ -251,21 +269,21 @@ def result_document(result: BuildResult) -> dict[str, Any]:
         "built_from_source": list(result.built_from_source),
         "warnings": list(result.warnings),
     }
+    if result.layer is not None:
+        document["layer"] = layer_document(result.layer)
+    return document
 
 
 def render_result(result: BuildResult) -> str:
-    archive = result.archive
-    lines = [
-        f"built {result.output}",
-        f"  sha256          {archive.sha256}",
-        f"  base64-sha256   {archive.base64_sha256}   (Lambda CodeSha256, filebase64sha256)",
-        f"  md5             {archive.md5}   (S3 ETag of a single-part upload)",
-        f"  size            {archive.size} bytes, {result.sizes.unzipped} unzipped, "
-        f"{len(archive.entries)} entries",
-        f"  content-digest  {archive.content_digest}",
-        f"  manifest        {result.manifest}",
-    ]
-    return "\n".join(lines) + "\n"
+    from lambda_zip_action.deploy_output import render_artifact
+
+    text = render_artifact(result.output, result.manifest, result.archive, result.sizes,
+                           result.etags)  # fmt: skip
+    if result.layer is not None:
+        layer = result.layer
+        text += render_artifact(layer.output, layer.manifest, layer.archive, layer.sizes,
+                                layer.etags, "layer")  # fmt: skip
+    return text
 
 
 def build_cache_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Path | None:
@@ -287,6 +305,8 @@ def _run_build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         verified = verify(config, env, progress, workers=args.jobs, cache_dir=cache)
         document = {**result_document(verified.first), "reproducible": verified.reproducible,
                     "rebuild_sha256": verified.second_sha256}  # fmt: skip
+        if verified.layer is not None:
+            document["layer"]["rebuild_sha256"] = verified.layer.second_sha256
         if args.json:
             sys.stdout.write(json.dumps(document, sort_keys=True) + "\n")
             if not verified.reproducible:

@@ -30,6 +30,7 @@ from lambda_zip_action.runtimes import (
     Layout,
     Runtime,
 )
+from lambda_zip_action.split import layer_paths
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,6 +66,10 @@ class BuildConfig:
     source_invalidation: Invalidation = "checked-hash"
     fail_on_size_limit: bool = False
     source_date_epoch: int | None = None
+    # --split: dependencies go to a layer zip of their own (see split.py).
+    split: bool = False
+    layer_output: Path | None = None
+    layer_manifest: Path | None = None
     # Where temporary directories go; verify points the second build elsewhere.
     temp_root: Path | None = None
     # Refuse every source distribution: nothing from a dependency runs at install time.
@@ -80,7 +85,7 @@ class BuildConfig:
 
 # Settings that run a program or weaken a safety check: command line (or action input) only.
 COMMAND_LINE_ONLY = {"python": "--python", "no-build": "--no-build"}
-PATH_SETTINGS = ("sources", "requirements", "output", "manifest")
+PATH_SETTINGS = ("sources", "requirements", "output", "manifest", "layer_output")
 
 # Names accepted in [tool.lambda-zip], mapped to the option they set.
 SETTINGS = {
@@ -99,6 +104,8 @@ SETTINGS = {
     "compression-level": "compression_level",
     "source-invalidation": "source_invalidation",
     "fail-on-size-limit": "fail_on_size_limit",
+    "split": "split",
+    "layer-output": "layer_output",
 }
 
 
@@ -260,6 +267,7 @@ def make_config(
     excludes = tuple(str(e) for e in merged.get("excludes") or ())
     includes = tuple(str(e) for e in merged.get("includes") or ())
 
+    split, layer_output, layer_manifest = layer_paths(merged, output, manifest, layout, problems)
     if problems:
         raise ConfigError("Invalid build settings: " + "; ".join(problems) + ".")
     return BuildConfig(
@@ -281,6 +289,9 @@ def make_config(
         fail_on_size_limit=bool(merged.get("fail_on_size_limit", False)),
         source_date_epoch=epoch,
         no_build=bool(merged.get("no_build", False)),
+        split=split,
+        layer_output=layer_output,
+        layer_manifest=layer_manifest,
         notes=tuple(notes),
         python_version_reason=chosen.reason,
     )

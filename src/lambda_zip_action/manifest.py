@@ -12,6 +12,7 @@ from typing import Any
 
 from lambda_zip_action import __version__
 from lambda_zip_action.archive import ArchiveResult
+from lambda_zip_action.etags import S3ETags
 from lambda_zip_action.install import Distribution
 from lambda_zip_action.records import owner_of
 
@@ -25,6 +26,7 @@ def manifest_document(
     inputs: Mapping[str, Any],
     compression_level: int,
     zlib_version: str,
+    etags: S3ETags | None = None,
     owners: Mapping[str, str] | None = None,
     prefix: str = "",
 ) -> dict[str, Any]:
@@ -42,6 +44,12 @@ def manifest_document(
             "content_digest": archive.content_digest,
             "compression_level": compression_level,
             "zlib_version": zlib_version,
+            # S3 ETags after each kind of upload: see etags.py for who produces which.
+            **(
+                {"s3_etag_5mib": etags.s3_etag_5mib, "s3_etag_8mib": etags.s3_etag_8mib}
+                if etags is not None
+                else {}
+            ),
         },
         "target": dict(target),
         "inputs": dict(inputs),
