@@ -122,6 +122,23 @@ def normalized_mode(st_mode: int) -> int:
     return 0o644
 
 
+def program_mode(path: Path) -> int:
+    """An installed dependency file's mode, from its content: 0755 for programs, else 0644.
+
+    Installers disagree on a wheel's executable bits: pip (and pypa/installer) honour them only
+    when the wheel also marks the member a regular file, uv honours them always (protobuf's
+    abi3 wheel stores 0o777 without the file type: 0755 from uv, 0644 from pip). The content
+    decides instead, the same whoever installed: an ELF file (an extension module, a shared
+    library, a bundled program) or a script with a `#!` line is 0755, anything else 0644.
+    """
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4)
+    except OSError:
+        return 0o644
+    return 0o755 if head == b"\x7fELF" or head.startswith(b"#!") else 0o644
+
+
 def collect(
     root: Path,
     origin: Origin,
@@ -255,9 +272,10 @@ class _Walker:
                 )
                 names.add(real)
                 self.linked[(info.st_dev, info.st_ino)] = (count, names, first)
-            self.entries.append(
-                StagedFile(relative, real, normalized_mode(info.st_mode), self.origin, info.st_size)
+            mode = (
+                program_mode(real) if self.origin == "dependency" else normalized_mode(info.st_mode)
             )
+            self.entries.append(StagedFile(relative, real, mode, self.origin, info.st_size))
         else:
             kind = (
                 "FIFO"

@@ -1,4 +1,5 @@
 import greenlet
+from google.protobuf import descriptor_pb2
 import jupyterlab_widgets
 import pydantic
 import pydantic_core
@@ -17,4 +18,5 @@ def handler(event, context):
         "zope": zope.interface.Interface.__name__,
         "widgets": jupyterlab_widgets.__name__,
         "setuptools": setuptools.__version__,
+        "protobuf": descriptor_pb2.FileDescriptorProto.__name__,
     }
