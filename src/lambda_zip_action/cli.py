@@ -8,7 +8,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -229,21 +230,78 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> BuildC
 
 
 class _Progress:
-    """Human progress on stderr: stage lines, warnings, and a live counter on a terminal."""
+    """Human progress on stderr: a line per stage, warnings, and how far a long stage is.
 
-    def __init__(self, stream: TextIO) -> None:
+    On a terminal a counter is rewritten in place. Elsewhere (a CI log) each stage that took a
+    while ends with a line of its count and time, and a stage still running after
+    HEARTBEAT seconds says how far it is every HEARTBEAT seconds, so a log never goes quiet.
+    """
+
+    HEARTBEAT = 5.0
+
+    def __init__(
+        self, stream: TextIO, clock: Callable[[], float] = time.monotonic, beat: bool = True
+    ) -> None:
         self.stream = stream
         self.live = stream.isatty()
+        self.clock = clock
+        self.stage_started = clock()
+        self.last_beat = self.stage_started
+        self.counted: tuple[str, int, int] | None = None
+        self.stage = ""
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        if beat and not self.live:
+            # Stages without counts (an install) still say they are alive.
+            threading.Thread(target=self._beat, daemon=True).start()
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(self.HEARTBEAT):
+            now = self.clock()
+            with self.lock:
+                if self.stage and now - self.last_beat >= self.HEARTBEAT and self.counted is None:
+                    self.last_beat = now
+                    self._write(f"    still {self.stage} ({now - self.stage_started:.0f} s)")
 
     def __call__(self, event: Event) -> None:
+        with self.lock:
+            self._event(event)
+
+    def _event(self, event: Event) -> None:
+        now = self.clock()
         if event.level == "progress":
+            self.counted = (event.message, event.done, event.total)
             if self.live:
                 end = "\n" if event.done == event.total else ""
                 self.stream.write(f"\r    {event.message}: {event.done}/{event.total}{end}")
                 self.stream.flush()
+            elif now - self.last_beat >= self.HEARTBEAT and event.done < event.total:
+                self.last_beat = now
+                self._write(f"    {event.message}: {event.done:,} of {event.total:,} "
+                            f"({now - self.stage_started:.0f} s)")  # fmt: skip
             return
+        if event.level == "stage":
+            self._finish_stage(now)
+            self.stage_started = self.last_beat = now
+            self.stage = event.message[:1].lower() + event.message[1:]
         prefix = {"stage": "==> ", "info": "    ", "warning": "warning: "}[event.level]
-        self.stream.write(prefix + event.message + "\n")
+        self._write(prefix + event.message)
+
+    def close(self) -> None:
+        self.stopped.set()
+        with self.lock:
+            self._finish_stage(self.clock())
+            self.stage = ""
+
+    def _finish_stage(self, now: float) -> None:
+        took = now - self.stage_started
+        if not self.live and self.counted is not None and took >= 1.0:
+            name, _, total = self.counted
+            self._write(f"    {name}: {total:,} in {took:.1f} s")
+        self.counted = None
+
+    def _write(self, line: str) -> None:
+        self.stream.write(line + "\n")
         self.stream.flush()
 
 
@@ -300,6 +358,15 @@ def build_cache_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Path | 
 def _run_build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     config = config_from_args(args, env)
     progress = _Progress(sys.stderr)
+    try:
+        return _build_and_report(args, env, config, progress)
+    finally:
+        progress.close()
+
+
+def _build_and_report(
+    args: argparse.Namespace, env: Mapping[str, str], config: BuildConfig, progress: _Progress
+) -> int:
     cache = build_cache_dir(args, env)
     if args.command == "verify" or args.verify:
         verified = verify(config, env, progress, workers=args.jobs, cache_dir=cache)
