@@ -36,7 +36,10 @@ TOP_LEVEL_SKIPPED = (
     ".vscode", ".aws-sam", ".serverless", "cdk.out", ".terraform", "pyproject.toml", "uv.lock",
     "poetry.lock", "requirements*.txt", "requirements*.in", "Pipfile", "Pipfile.lock",
     "setup.py", "setup.cfg", "tox.ini", "noxfile.py", "conftest.py", ".python-version",
-    ".gitignore", ".gitattributes", ".pre-commit-config.yaml", ".coveragerc",
+    ".gitignore", ".gitattributes", ".pre-commit-config.yaml", ".coveragerc", "README*",
+    "CHANGELOG*", "CONTRIBUTING*", "Makefile", "Dockerfile", ".dockerignore",
+    "docker-compose*.y*ml", "template.y*ml", "samconfig.toml", "serverless.y*ml", "*.tf",
+    ".terraform.lock.hcl",
 )  # fmt: skip
 
 
