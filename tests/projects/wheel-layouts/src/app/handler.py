@@ -1,11 +1,11 @@
 import greenlet
-from google.protobuf import descriptor_pb2
 import jupyterlab_widgets
 import pydantic
 import pydantic_core
 import setuptools
 import yaml
 import zope.interface
+from google.protobuf import descriptor_pb2
 
 
 def handler(event, context):
