@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from lambda_zip_action import __version__, github
+from lambda_zip_action import __version__
 from lambda_zip_action.build import BuildResult, build
 from lambda_zip_action.config import BuildConfig, make_config
 from lambda_zip_action.errors import LambdaZipError
@@ -213,8 +213,46 @@ def make_parser() -> argparse.ArgumentParser:
         "--format", choices=["text", "json"], default="text", help="output (default: text)"
     )
     inspect_parser.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
-    github.add_commands(commands)
+    _github_commands(commands)
     return parser
+
+
+def _github_commands(commands: Any) -> None:
+    """Add `action` and `comment` to the CLI's subcommands (an argparse subparsers object)."""
+    commands.add_parser(
+        "action",
+        help="run as the GitHub Action: inputs from INPUT_* variables (see docs/action.md)",
+    )
+    comment = commands.add_parser(
+        "comment",
+        help="post a drift report as the sticky pull-request comment (token from GITHUB_TOKEN)",
+    )
+    comment.add_argument(
+        "--report", type=Path, required=True, metavar="FILE", help="the markdown report to post"
+    )
+    comment.add_argument("--pr", type=int, metavar="N", help="the pull request's number")
+    comment.add_argument(
+        "--head-sha",
+        metavar="SHA",
+        help="instead of --pr: the pull request whose head is this commit (workflow_run.head_sha)",
+    )
+    comment.add_argument(
+        "--head-repo",
+        metavar="OWNER/NAME",
+        help="with --head-sha: the repository it comes from (workflow_run.head_repository)",
+    )
+    comment.add_argument(
+        "--author",
+        metavar="LOGIN",
+        help="the login the token comments as, e.g. my-app[bot] (default: asked from GitHub)",
+    )
+    comment.add_argument(
+        "--repo", required=True, metavar="OWNER/NAME", help="the repository of the pull request"
+    )
+    comment.add_argument("--name", default="lambda", help="the package's name in the marker")
+    comment.add_argument(
+        "--api-url", metavar="URL", help="REST root (default: $GITHUB_API_URL or api.github.com)"
+    )
 
 
 BUILD_OPTION_NAMES = (
@@ -434,6 +472,16 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     environment = dict(os.environ if env is None else env)
     args = make_parser().parse_args(argv)
     if args.command in ("action", "comment"):
+        # The GitHub layer (and its HTTP client) is imported only for these two commands.
+        try:
+            from lambda_zip_action import github
+        except ImportError as exc:
+            sys.stderr.write(
+                f"lambda-zip: configuration error: `lambda-zip {args.command}` needs the GitHub "
+                f"packages, and {exc.name or 'one'} cannot be imported: install the tool with "
+                "its dependencies (pip install lambda-zip-action).\n"
+            )
+            return 2
         return github.run(args, environment)
     try:
         if args.command in ("build", "verify"):

@@ -711,40 +711,6 @@ def run_comment(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 # --- the CLI's side -----------------------------------------------------------------------
 
 
-def add_commands(commands: Any) -> None:
-    """Add `action` and `comment` to the CLI's subcommands (an argparse subparsers object)."""
-    commands.add_parser(
-        "action",
-        help="run as the GitHub Action: inputs from INPUT_* variables (see docs/action.md)",
-    )
-    comment = commands.add_parser(
-        "comment",
-        help="post a drift report as the sticky pull-request comment (token from GITHUB_TOKEN)",
-    )
-    comment.add_argument("--report", type=Path, required=True, metavar="FILE")
-    comment.add_argument("--pr", type=int, metavar="N", help="the pull request's number")
-    comment.add_argument(
-        "--head-sha",
-        metavar="SHA",
-        help="instead of --pr: the pull request whose head is this commit (workflow_run.head_sha)",
-    )
-    comment.add_argument(
-        "--head-repo",
-        metavar="OWNER/NAME",
-        help="with --head-sha: the repository it comes from (workflow_run.head_repository)",
-    )
-    comment.add_argument(
-        "--author",
-        metavar="LOGIN",
-        help="the login the token comments as, e.g. my-app[bot] (default: asked from GitHub)",
-    )
-    comment.add_argument("--repo", required=True, metavar="OWNER/NAME")
-    comment.add_argument("--name", default="lambda", help="the package's name in the marker")
-    comment.add_argument(
-        "--api-url", metavar="URL", help="REST root (default: $GITHUB_API_URL or api.github.com)"
-    )
-
-
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Run `action` or `comment`; errors become annotations and exit codes here."""
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
