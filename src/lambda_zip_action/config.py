@@ -12,6 +12,7 @@ is gathered and reported at once.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -330,8 +331,9 @@ def _has_project_dependencies(pyproject: Path) -> bool:
 
 
 def _absolute(value: object) -> Path:
+    """An absolute, normalised path (`a/../b` is `b`); symlinks are left as they are."""
     path = Path(str(value))
-    return path if path.is_absolute() else Path.cwd() / path
+    return Path(os.path.normpath(path if path.is_absolute() else Path.cwd() / path))
 
 
 def _is_within(path: Path, directory: Path) -> bool:

@@ -21,6 +21,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -245,7 +246,7 @@ def _load_zip(path: Path) -> _Side:
         archive = reader.archive
     unzipped = sum(record.size for record in files.values())
     summary = SideSummary(
-        str(path), "zip", _sha256(path), archive.size, len(archive.entries), unzipped
+        os.path.normpath(path), "zip", _sha256(path), archive.size, len(archive.entries), unzipped
     )
     return _Side(summary, files, distributions, archive, tuple(duplicates), owners)
 
@@ -277,7 +278,7 @@ def read_distributions(reader: ZipReader) -> tuple[Distribution, ...]:
             continue
         headers = _metadata_headers(head.decode("utf-8", "replace"))
         if "name" in headers and "version" in headers:
-            found.append(Distribution(headers["name"], headers["version"]))
+            found.append(Distribution(canonicalize_name(headers["name"]), headers["version"]))
     return tuple(sorted(found, key=lambda d: (canonicalize_name(d.name), d.version)))
 
 
@@ -369,7 +370,7 @@ def _load_manifest(path: Path) -> _Side:
             Distribution(str(d["name"]), str(d["version"])) for d in data.get("distributions", [])
         )
         summary = SideSummary(
-            str(path),
+            os.path.normpath(path),
             "manifest",
             archive.get("sha256"),
             archive.get("size"),
