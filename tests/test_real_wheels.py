@@ -73,6 +73,18 @@ def test_uv_and_pip_give_the_same_bytes(layout_zips: dict[str, Path]) -> None:
     assert any(n.startswith("pydantic_core/_pydantic_core.cpython-312-x86_64") for n in names)
 
 
+def test_modes_follow_content_not_the_installer(layout_zips: dict[str, Path]) -> None:
+    """protobuf's abi3 wheel stores 0o777 without a file type: uv made every file 0755, pip
+    0644. Now programs and libraries are 0755 and everything else 0644, from either."""
+    for installer in INSTALLERS:
+        with zipfile.ZipFile(layout_zips[installer]) as archive:
+            modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in archive.infolist()}
+        assert modes["google/protobuf/__init__.py"] == 0o644, installer
+        (extension,) = [n for n in modes if n.startswith("google/_upb/_message")]
+        assert modes[extension] == 0o755, installer
+        assert modes["yaml/__init__.py"] == 0o644
+
+
 def test_headers_are_not_shipped(layout_zips: dict[str, Path]) -> None:
     """greenlet's greenlet.h: uv puts it in include/greenlet/, pip in include/python/greenlet/."""
     for installer in INSTALLERS:

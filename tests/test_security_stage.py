@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lambda_zip_action.errors import SourceError
-from lambda_zip_action.stage import collect
+from lambda_zip_action.stage import SourceRules, collect
 
 import support
 
@@ -53,7 +53,7 @@ def test_a_symlink_into_git_is_judged_by_its_target(tmp_path: Path) -> None:
 def test_an_excluded_link_is_left_out(tmp_path: Path) -> None:
     root = repository(tmp_path)
     (root / "settings.ini").symlink_to(".git/config")
-    entries = collect(root, "source", excludes=("settings.ini",))
+    entries = collect(root, "source", SourceRules(excludes=("settings.ini",)))
     assert [e.name for e in entries if not e.is_dir] == ["handler.py", "pyproject.toml"]
 
 

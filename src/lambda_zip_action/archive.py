@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import glob
 import hashlib
 import os
 import re
@@ -403,6 +404,9 @@ def atomic_outputs(paths: Sequence[Path]) -> Iterator[list[BinaryIO]]:
     beside the old second (its manifest): never a manifest describing a zip never written.
     """
     pending: list[tuple[Path, Path]] = []
+    # The process id in every temporary name: a signal that lands between mkstemp creating a
+    # file and the file being noted still finds it (`_temporaries`) and removes it.
+    tag = f"{os.getpid()}."
     with contextlib.ExitStack() as stack:
         streams: list[BinaryIO] = []
         try:
@@ -411,7 +415,7 @@ def atomic_outputs(paths: Sequence[Path]) -> Iterator[list[BinaryIO]]:
                 try:
                     directory.mkdir(parents=True, exist_ok=True)
                     handle, name = tempfile.mkstemp(
-                        prefix=f".{path.name}.", suffix=".tmp", dir=directory
+                        prefix=f".{path.name}.{tag}", suffix=".tmp", dir=directory
                     )
                 except OSError as exc:
                     raise OutputError(
@@ -430,10 +434,14 @@ def atomic_outputs(paths: Sequence[Path]) -> Iterator[list[BinaryIO]]:
                     temporary.chmod(0o644)
                     temporary.replace(path)
         except BaseException:
-            for temporary, _ in pending:
+            for temporary in {*(t for t, _ in pending), *_temporaries(paths, tag)}:
                 with contextlib.suppress(OSError):
                     temporary.unlink()
             raise
+
+
+def _temporaries(paths: Sequence[Path], tag: str) -> list[Path]:
+    return [t for path in paths for t in path.parent.glob(f".{glob.escape(path.name)}.{tag}*.tmp")]
 
 
 @contextlib.contextmanager

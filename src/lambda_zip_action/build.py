@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from lambda_zip_action.archive import (
     ArchiveResult,
@@ -24,6 +25,7 @@ from lambda_zip_action.archive import (
 from lambda_zip_action.compile import BytecodeCache, compile_entries, default_workers
 from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.errors import InterpreterError, LimitError, OutputError, SourceError
+from lambda_zip_action.etags import S3ETags, s3_etags
 from lambda_zip_action.events import Event, Listener, ignore
 from lambda_zip_action.install import (
     Distribution,
@@ -37,22 +39,38 @@ from lambda_zip_action.install import (
 from lambda_zip_action.interpreter import Interpreter, find_interpreter, probe
 from lambda_zip_action.limits import SizeReport, size_report
 from lambda_zip_action.manifest import dumps, manifest_document
-from lambda_zip_action.records import owners, record_hashes
+from lambda_zip_action.records import file_owners, owners, record_hashes
 from lambda_zip_action.requirements import RequirementSet, load_requirements, repository_root
-from lambda_zip_action.runtimes import task_root
-from lambda_zip_action.stage import StagedFile, case_collisions, collect, merge
+from lambda_zip_action.runtimes import Layout, task_root
+from lambda_zip_action.stage import SourceRules, StagedFile, case_collisions, collect, merge
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One zip written by a build, with its manifest, hashes and sizes."""
+
+    output: Path
+    manifest: Path
+    layout: str
+    archive: ArchiveResult
+    sizes: SizeReport
+    etags: S3ETags
 
 
 @dataclass(frozen=True)
 class BuildResult:
+    """The package (with --split: the function zip) and, with --split, the layer zip."""
+
     config: BuildConfig
     archive: ArchiveResult
     distributions: tuple[Distribution, ...]
     sizes: SizeReport
     requirements: RequirementSet
     interpreter: Path
+    etags: S3ETags
     warnings: tuple[str, ...] = field(default=())
     built_from_source: tuple[str, ...] = field(default=())
+    layer: Artifact | None = None
 
     @property
     def output(self) -> Path:
@@ -151,75 +169,97 @@ def build(
             )
 
         on_event(Event("stage", "Staging sources"))
-        never_pack = (config.output, config.manifest)
+        layer_files = (config.layer_output, config.layer_manifest)
+        never_pack = (config.output, config.manifest, *(p for p in layer_files if p is not None))
         groups = [collect(dependencies, "dependency", reverse=reverse_traversal)]
         groups += [
-            collect(src, "source", config.excludes, never_pack, reverse=reverse_traversal)
+            collect(src, "source", source_rules(config, src), never_pack, reverse=reverse_traversal)
             for src in config.sources
         ]
-        entries = merge(*groups, layer=config.layout == "layer")
-        if not any(not entry.is_dir for entry in entries):
-            raise SourceError(
-                f"Nothing to package: {', '.join(str(s) for s in config.sources)} hold no files "
-                "and there are no dependencies. Lambda refuses an empty zip; point --source at "
-                "your code."
-            )
-        if not any(not entry.is_dir for group in groups[1:] for entry in group):
-            warn("the source directories hold no files: the package holds dependencies only")
-        for first, second in case_collisions(entries):
-            warn(
-                f"{first} and {second} differ only in case: they cannot both be checked out "
-                "on macOS or Windows"
-            )
+        if config.split:
+            packages = [
+                _Package(config.output, config.manifest, "function",
+                         merge(*groups[1:], layer=False), ()),
+                _Package(_layer_output(config), _layer_manifest(config), "layer",
+                         merge(groups[0], layer=True), installed.distributions),
+            ]  # fmt: skip
+            _check_split(config, packages)
+        else:
+            packages = [
+                _Package(config.output, config.manifest, config.layout,
+                         merge(*groups, layer=config.layout == "layer"), installed.distributions)
+            ]  # fmt: skip
+            if not any(not entry.is_dir for entry in packages[0].entries):
+                raise SourceError(
+                    f"Nothing to package: {', '.join(str(s) for s in config.sources)} hold no "
+                    "files and there are no dependencies. Lambda refuses an empty zip; point "
+                    "--source at your code."
+                )
+            if not any(not entry.is_dir for group in groups[1:] for entry in group):
+                warn("the source directories hold no files: the package holds dependencies only")
+        for package in packages:
+            for first, second in case_collisions(package.entries):
+                warn(
+                    f"{first} and {second} differ only in case: they cannot both be checked out "
+                    "on macOS or Windows"
+                )
 
         if on_inputs_read is not None and not installed.built_from_source:
-            entries = _private_sources(entries, work / "sources")
+            for index, package in enumerate(packages):
+                package.entries = _private_sources(package.entries, work / f"sources-{index}")
             on_inputs_read(interpreter.path)
 
         if config.compile:
             on_event(Event("stage", f"Compiling bytecode with CPython {interpreter.version}"))
-            compiled = compile_entries(
-                entries,
-                interpreter.path,
-                runtime.cache_tag,
-                task_root(config.layout),
-                work / "bytecode",
-                config.source_invalidation,
-                env,
-                workers,
-                progress=lambda done, total: on_event(Event("progress", "compile", done, total)),
-                reverse=reverse_traversal,
-                cache=BytecodeCache(cache_dir / "bytecode", interpreter.version)
-                if cache_dir is not None
-                else None,
-            )
-            if compiled.from_cache:
-                on_event(
-                    Event(
-                        "info",
-                        f"{compiled.from_cache} of {len(compiled.bytecode)} .pyc from the "
-                        f"bytecode cache in {cache_dir}",
-                    )
+            for package in packages:
+                compiled = compile_entries(
+                    package.entries,
+                    interpreter.path,
+                    runtime.cache_tag,
+                    task_root(cast("Layout", package.layout)),
+                    work / "bytecode",
+                    config.source_invalidation,
+                    env,
+                    workers,
+                    progress=lambda done, total: on_event(
+                        Event("progress", "compile", done, total)
+                    ),
+                    reverse=reverse_traversal,
+                    cache=BytecodeCache(cache_dir / "bytecode", interpreter.version)
+                    if cache_dir is not None
+                    else None,
                 )
-            for name, why in compiled.skipped:
-                on_event(Event("info", f"left {name} as source: it does not compile ({why})"))
-            entries = merge(entries, list(compiled.bytecode), layer=False)
+                if compiled.from_cache:
+                    on_event(
+                        Event(
+                            "info",
+                            f"{compiled.from_cache} of {len(compiled.bytecode)} .pyc from the "
+                            f"bytecode cache in {cache_dir}",
+                        )
+                    )
+                for name, why in compiled.skipped:
+                    on_event(Event("info", f"left {name} as source: it does not compile ({why})"))
+                package.entries = merge(package.entries, list(compiled.bytecode), layer=False)
 
-        on_event(Event("stage", f"Writing {config.output}"))
-        result, sizes = _write(config, entries, installed.distributions, requirements, interpreter,
-                               installed.installer, installed.installer_version, dependencies,
-                               workers, on_event, cache_dir)  # fmt: skip
-        if sizes.problems:
-            warn(sizes.describe())
+        on_event(Event("stage", "Writing " + " and ".join(str(p.output) for p in packages)))
+        artifacts = _write(config, packages, requirements, interpreter,
+                           installed.installer, installed.installer_version, dependencies,
+                           workers, on_event, cache_dir)  # fmt: skip
+        for artifact in artifacts:
+            if artifact.sizes.problems:
+                warn(artifact.sizes.describe())
+        function = artifacts[0]
         return BuildResult(
             config,
-            result,
+            function.archive,
             installed.distributions,
-            sizes,
+            function.sizes,
             requirements,
             interpreter.path,
+            function.etags,
             tuple(warnings),
             installed.built_from_source,
+            artifacts[1] if config.split else None,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -243,10 +283,44 @@ def _private_sources(entries: list[StagedFile], directory: Path) -> list[StagedF
     return private
 
 
+@dataclass
+class _Package:
+    output: Path
+    manifest: Path
+    layout: str
+    entries: list[StagedFile]
+    distributions: tuple[Distribution, ...]
+
+
+def _layer_output(config: BuildConfig) -> Path:
+    assert config.layer_output is not None, "make_config sets it with split"
+    return config.layer_output
+
+
+def _layer_manifest(config: BuildConfig) -> Path:
+    assert config.layer_manifest is not None, "make_config sets it with split"
+    return config.layer_manifest
+
+
+def _check_split(config: BuildConfig, packages: list[_Package]) -> None:
+    function, layer = packages
+    if not any(not entry.is_dir for entry in function.entries):
+        raise SourceError(
+            f"Nothing for the function zip: {', '.join(str(s) for s in config.sources)} hold no "
+            "files. With --split the function zip holds your code only and Lambda refuses an "
+            "empty zip; point --source at your code. Nothing was written."
+        )
+    if not any(not entry.is_dir for entry in layer.entries):
+        raise SourceError(
+            f"Nothing for the layer zip: {_describe(config.requirements)} installs no "
+            "dependencies. Lambda refuses an empty layer; build without --split. Nothing was "
+            "written."
+        )
+
+
 def _write(
     config: BuildConfig,
-    entries: list[StagedFile],
-    distributions: tuple[Distribution, ...],
+    packages: list[_Package],
     requirements: RequirementSet,
     interpreter: Interpreter,
     installer: str,
@@ -255,48 +329,70 @@ def _write(
     workers: int,
     on_event: Listener,
     cache_root: Path | None,
-) -> tuple[ArchiveResult, SizeReport]:
-    prefix = "python/" if config.layout == "layer" else ""
+) -> list[Artifact]:
+    """Write every package to temporary files; rename them all only when all are written.
+
+    With --split a failure in the second zip (its size, a modified dependency, a full disk)
+    therefore leaves both previous pairs of zip and manifest untouched.
+    """
+    artifacts = []
+    expected = record_hashes(dependencies)
+    owned = owners(dependencies)
+    inputs = _inputs(config, requirements, interpreter, installer, installer_version)
     try:
-        with atomic_outputs((config.output, config.manifest)) as (stream, manifest_stream):
-            result = write_zip(
-                entries,
-                stream,
-                config.compression_level,
-                config.source_date_epoch,
-                workers,
-                progress=lambda done, total: on_event(Event("progress", "archive", done, total)),
-                cache=DeflateCache(cache_root / "deflate") if cache_root is not None else None,
-            )
-            check_record_hashes(result.entries, record_hashes(dependencies), prefix)
-            sizes = size_report(result.entries, result.size, owners(dependencies), prefix)
-            if sizes.problems and config.fail_on_size_limit:
-                raise LimitError(
-                    f"The package exceeds Lambda's limits: {sizes.describe()}. Nothing was "
-                    "written. Drop dependencies, move them to a layer or a container image, or "
-                    "build without --fail-on-size-limit."
+        paths = [path for package in packages for path in (package.output, package.manifest)]
+        # atomic_outputs renames each zip, then its manifest, under a lock, once all are written.
+        with atomic_outputs(paths) as streams:
+            for index, package in enumerate(packages):
+                stream, manifest_stream = streams[2 * index], streams[2 * index + 1]
+                prefix = "python/" if package.layout == "layer" else ""
+                result = write_zip(
+                    package.entries,
+                    stream,
+                    config.compression_level,
+                    config.source_date_epoch,
+                    workers,
+                    progress=lambda done, total: on_event(
+                        Event("progress", "archive", done, total)
+                    ),
+                    cache=DeflateCache(cache_root / "deflate") if cache_root is not None else None,
                 )
-            document = manifest_document(
-                result,
-                distributions,
-                target={
-                    "python_version": config.python_version,
-                    "architecture": config.architecture,
-                    "layout": config.layout,
-                    "platform": config.runtime.uv_platform(config.architecture),
-                },
-                inputs=_inputs(config, requirements, interpreter, installer, installer_version),
-                compression_level=config.compression_level,
-                zlib_version=zlib.ZLIB_RUNTIME_VERSION,
-            )
-            # atomic_outputs renames the zip first, then its manifest, under a lock.
-            manifest_stream.write(dumps(document))
+                check_record_hashes(result.entries, expected if package.distributions else {},
+                                    prefix)  # fmt: skip
+                sizes = size_report(result.entries, result.size, owned, prefix)
+                if sizes.problems and config.fail_on_size_limit:
+                    raise LimitError(
+                        f"{package.output.name} exceeds Lambda's limits: {sizes.describe()}. "
+                        "Nothing was written. Drop dependencies, move them to a layer or a "
+                        "container image, or build without --fail-on-size-limit."
+                    )
+                etags = s3_etags(stream)
+                document = manifest_document(
+                    result,
+                    package.distributions,
+                    target={
+                        "python_version": config.python_version,
+                        "architecture": config.architecture,
+                        "layout": package.layout,
+                        "platform": config.runtime.uv_platform(config.architecture),
+                    },
+                    inputs=inputs,
+                    compression_level=config.compression_level,
+                    zlib_version=zlib.ZLIB_RUNTIME_VERSION,
+                    etags=etags,
+                    owners=file_owners(dependencies),
+                    prefix=prefix,
+                )
+                manifest_stream.write(dumps(document))
+                artifacts.append(
+                    Artifact(package.output, package.manifest, package.layout, result, sizes, etags)
+                )
     except OSError as exc:
         raise OutputError(
             f"Writing {config.output} failed: {exc.strerror or exc}. The previous output, if "
             "any, is untouched. Free some space or choose another --output."
         ) from exc
-    return result, sizes
+    return artifacts
 
 
 def _inputs(
@@ -327,14 +423,38 @@ def _inputs(
         "compile": config.compile,
         "source_invalidation": config.source_invalidation if config.compile else None,
         "source_date_epoch": config.source_date_epoch,
+        "split": config.split,
     }
+
+
+def source_rules(config: BuildConfig, source: Path) -> SourceRules:
+    """What staging leaves out of `source`: the settings, the defaults of a top-level layout,
+    and the directory the zip is written to (a `dist/` inside `--source .`)."""
+    never = []
+    for path in (config.output, config.manifest, config.layer_output, config.layer_manifest):
+        if path is None:
+            continue
+        try:
+            relative = path.parent.resolve().relative_to(source)
+        except ValueError:
+            continue
+        if relative.parts:
+            never.append(relative.as_posix())
+    return SourceRules(
+        config.excludes, config.includes, top_level=source == config.project_dir,
+        never=tuple(never),
+    )  # fmt: skip
 
 
 def _interpreter(config: BuildConfig, env: Mapping[str, str]) -> Interpreter:
     try:
         return find_interpreter(config.python_version, config.python, env)
-    except InterpreterError:
+    except InterpreterError as exc:
         if config.compile or config.python is not None:
+            if config.python is None and config.python_version_reason:
+                raise InterpreterError(
+                    f"{exc.message} The target was {config.python_version_reason}."
+                ) from exc
             raise
     # Without bytecode, any CPython can drive the installers: they target the runtime anyway.
     host = probe(Path(sys.executable), env)
@@ -347,4 +467,4 @@ def _describe(path: Path | None) -> str:
     return str(path) if path else "no requirements"
 
 
-__all__ = ["BuildResult", "build"]
+__all__ = ["Artifact", "BuildResult", "build"]

@@ -8,11 +8,12 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from lambda_zip_action import __version__, github
+from lambda_zip_action import __version__
 from lambda_zip_action.build import BuildResult, build
 from lambda_zip_action.config import BuildConfig, make_config
 from lambda_zip_action.errors import LambdaZipError
@@ -37,7 +38,8 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         type=Path,
         metavar="DIR",
-        help="directory whose contents go to the archive root; repeatable (default: src)",
+        help="directory whose contents go to the archive root; repeatable (default: src/, else "
+        "the project directory when modules lie at its top)",
     )
     add(
         "--requirements",
@@ -50,7 +52,8 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         "--python-version",
         choices=list(RUNTIMES),
         metavar="X.Y",
-        help=f"Lambda Python runtime: {', '.join(RUNTIMES)} (default: {DEFAULT_PYTHON_VERSION})",
+        help=f"Lambda Python runtime: {', '.join(RUNTIMES)} (default: from the project's "
+        f"requires-python and .python-version, else {DEFAULT_PYTHON_VERSION})",
     )
     add(
         "--architecture",
@@ -71,6 +74,20 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
     )
     add("--output", type=Path, metavar="FILE", help="the zip to write (default: dist/lambda.zip)")
     add(
+        "--split",
+        action="store_const",
+        const=True,
+        help="write the dependencies as a layer zip of their own (python/...) beside a function "
+        "zip holding your code only",
+    )
+    add(
+        "--layer-output",
+        type=Path,
+        metavar="FILE",
+        help="with --split, the layer zip to write (default: <output stem>-layer.zip beside "
+        "--output)",
+    )
+    add(
         "--manifest",
         type=Path,
         metavar="FILE",
@@ -82,6 +99,14 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         metavar="GLOB",
         help="leave out source paths matching GLOB (a name, or a path with /); repeatable",
+    )
+    add(
+        "--include",
+        dest="includes",
+        action="append",
+        metavar="GLOB",
+        help="ship source paths matching GLOB that are skipped by default (tests/ at the top of "
+        "a top-level layout) or refused (a .env file, a private key); repeatable",
     )
     add(
         "--no-compile",
@@ -153,26 +178,88 @@ def make_parser() -> argparse.ArgumentParser:
     diff_parser = commands.add_parser(
         "diff", help="explain how two zips (or manifests) differ; exit 1 when the bytes differ"
     )
-    diff_parser.add_argument("old", type=Path)
-    diff_parser.add_argument("new", type=Path)
-    diff_parser.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    diff_parser.add_argument(
+        "old", type=Path, help="the package before: a zip (any tool's) or a lambda-zip manifest"
+    )
+    diff_parser.add_argument("new", type=Path, help="the package after: a zip or a manifest")
+    diff_parser.add_argument(
+        "--format",
+        choices=["text", "markdown", "json"],
+        default="text",
+        help="text for a terminal; markdown is the Action's report (summary line, your files, "
+        "dependencies, size, hashes); json for tools (default: text)",
+    )
+    diff_parser.add_argument(
+        "--full",
+        action="store_true",
+        help="markdown: list every changed file unfolded, a distribution's files one by one",
+    )
 
     inspect_parser = commands.add_parser(
         "inspect", help="lint any Lambda zip for reproducibility and runtime hazards"
     )
-    inspect_parser.add_argument("zip", type=Path)
-    inspect_parser.add_argument("--python-version", choices=list(RUNTIMES), metavar="X.Y")
-    inspect_parser.add_argument("--architecture", choices=[*ARCHITECTURES, "aarch64"])
-    inspect_parser.add_argument("--format", choices=["text", "json"], default="text")
-    inspect_parser.add_argument("--strict", action="store_true", help="warnings fail too")
-    github.add_commands(commands)
+    inspect_parser.add_argument("zip", type=Path, help="the zip to lint, built by any tool")
+    inspect_parser.add_argument(
+        "--python-version",
+        choices=list(RUNTIMES),
+        metavar="X.Y",
+        help="the Lambda runtime it is for (default: inferred from its .pyc files)",
+    )
+    inspect_parser.add_argument(
+        "--architecture",
+        choices=[*ARCHITECTURES, "aarch64"],
+        help="the Lambda architecture it is for (default: inferred from its ELF files)",
+    )
+    inspect_parser.add_argument(
+        "--format", choices=["text", "json"], default="text", help="output (default: text)"
+    )
+    inspect_parser.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
+    _github_commands(commands)
     return parser
+
+
+def _github_commands(commands: Any) -> None:
+    """Add `action` and `comment` to the CLI's subcommands (an argparse subparsers object)."""
+    commands.add_parser(
+        "action",
+        help="run as the GitHub Action: inputs from INPUT_* variables (see docs/action.md)",
+    )
+    comment = commands.add_parser(
+        "comment",
+        help="post a drift report as the sticky pull-request comment (token from GITHUB_TOKEN)",
+    )
+    comment.add_argument(
+        "--report", type=Path, required=True, metavar="FILE", help="the markdown report to post"
+    )
+    comment.add_argument("--pr", type=int, metavar="N", help="the pull request's number")
+    comment.add_argument(
+        "--head-sha",
+        metavar="SHA",
+        help="instead of --pr: the pull request whose head is this commit (workflow_run.head_sha)",
+    )
+    comment.add_argument(
+        "--head-repo",
+        metavar="OWNER/NAME",
+        help="with --head-sha: the repository it comes from (workflow_run.head_repository)",
+    )
+    comment.add_argument(
+        "--author",
+        metavar="LOGIN",
+        help="the login the token comments as, e.g. my-app[bot] (default: asked from GitHub)",
+    )
+    comment.add_argument(
+        "--repo", required=True, metavar="OWNER/NAME", help="the repository of the pull request"
+    )
+    comment.add_argument("--name", default="lambda", help="the package's name in the marker")
+    comment.add_argument(
+        "--api-url", metavar="URL", help="REST root (default: $GITHUB_API_URL or api.github.com)"
+    )
 
 
 BUILD_OPTION_NAMES = (
     "sources", "requirements", "python_version", "architecture", "installer", "python",
-    "layout", "output", "manifest", "excludes", "compile", "compression_level",
-    "source_invalidation", "fail_on_size_limit", "no_build",
+    "layout", "output", "manifest", "excludes", "includes", "compile", "compression_level",
+    "source_invalidation", "fail_on_size_limit", "no_build", "split", "layer_output",
 )  # fmt: skip
 
 
@@ -182,32 +269,93 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> BuildC
 
 
 class _Progress:
-    """Human progress on stderr: stage lines, warnings, and a live counter on a terminal."""
+    """Human progress on stderr: a line per stage, warnings, and how far a long stage is.
 
-    def __init__(self, stream: TextIO) -> None:
+    On a terminal a counter is rewritten in place. Elsewhere (a CI log) each stage that took a
+    while ends with a line of its count and time, and a stage still running after
+    HEARTBEAT seconds says how far it is every HEARTBEAT seconds, so a log never goes quiet.
+    """
+
+    HEARTBEAT = 5.0
+
+    def __init__(
+        self, stream: TextIO, clock: Callable[[], float] = time.monotonic, beat: bool = True
+    ) -> None:
         self.stream = stream
         self.live = stream.isatty()
+        self.clock = clock
+        self.stage_started = clock()
+        self.last_beat = self.stage_started
+        self.counted: tuple[str, int, int] | None = None
+        self.stage = ""
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        if beat and not self.live:
+            # Stages without counts (an install) still say they are alive.
+            threading.Thread(target=self._beat, daemon=True).start()
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(self.HEARTBEAT):
+            now = self.clock()
+            with self.lock:
+                if self.stage and now - self.last_beat >= self.HEARTBEAT and self.counted is None:
+                    self.last_beat = now
+                    self._write(f"    still {self.stage} ({now - self.stage_started:.0f} s)")
 
     def __call__(self, event: Event) -> None:
+        with self.lock:
+            self._event(event)
+
+    def _event(self, event: Event) -> None:
+        now = self.clock()
         if event.level == "progress":
+            self.counted = (event.message, event.done, event.total)
             if self.live:
                 end = "\n" if event.done == event.total else ""
                 self.stream.write(f"\r    {event.message}: {event.done}/{event.total}{end}")
                 self.stream.flush()
+            elif now - self.last_beat >= self.HEARTBEAT and event.done < event.total:
+                self.last_beat = now
+                self._write(f"    {event.message}: {event.done:,} of {event.total:,} "
+                            f"({now - self.stage_started:.0f} s)")  # fmt: skip
             return
+        if event.level == "stage":
+            self._finish_stage(now)
+            self.stage_started = self.last_beat = now
+            self.stage = event.message[:1].lower() + event.message[1:]
         prefix = {"stage": "==> ", "info": "    ", "warning": "warning: "}[event.level]
-        self.stream.write(prefix + event.message + "\n")
+        self._write(prefix + event.message)
+
+    def close(self) -> None:
+        self.stopped.set()
+        with self.lock:
+            self._finish_stage(self.clock())
+            self.stage = ""
+
+    def _finish_stage(self, now: float) -> None:
+        took = now - self.stage_started
+        if not self.live and self.counted is not None and took >= 1.0:
+            name, _, total = self.counted
+            self._write(f"    {name}: {total:,} in {took:.1f} s")
+        self.counted = None
+
+    def _write(self, line: str) -> None:
+        self.stream.write(line + "\n")
         self.stream.flush()
 
 
 def result_document(result: BuildResult) -> dict[str, Any]:
+    from lambda_zip_action.deploy_output import layer_document
+
     archive = result.archive
-    return {
+    document = {
         "path": str(result.output),
         "manifest": str(result.manifest),
         "sha256": archive.sha256,
         "base64_sha256": archive.base64_sha256,
         "md5": archive.md5,
+        "s3_etag_5mib": result.etags.s3_etag_5mib,
+        "s3_etag_8mib": result.etags.s3_etag_8mib,
         "size": archive.size,
         "unzipped_size": result.sizes.unzipped,
         "entries": len(archive.entries),
@@ -218,21 +366,21 @@ def result_document(result: BuildResult) -> dict[str, Any]:
         "built_from_source": list(result.built_from_source),
         "warnings": list(result.warnings),
     }
+    if result.layer is not None:
+        document["layer"] = layer_document(result.layer)
+    return document
 
 
 def render_result(result: BuildResult) -> str:
-    archive = result.archive
-    lines = [
-        f"built {result.output}",
-        f"  sha256          {archive.sha256}",
-        f"  base64-sha256   {archive.base64_sha256}   (Lambda CodeSha256, filebase64sha256)",
-        f"  md5             {archive.md5}   (S3 ETag of a single-part upload)",
-        f"  size            {archive.size} bytes, {result.sizes.unzipped} unzipped, "
-        f"{len(archive.entries)} entries",
-        f"  content-digest  {archive.content_digest}",
-        f"  manifest        {result.manifest}",
-    ]
-    return "\n".join(lines) + "\n"
+    from lambda_zip_action.deploy_output import render_artifact
+
+    text = render_artifact(result.output, result.manifest, result.archive, result.sizes,
+                           result.etags)  # fmt: skip
+    if result.layer is not None:
+        layer = result.layer
+        text += render_artifact(layer.output, layer.manifest, layer.archive, layer.sizes,
+                                layer.etags, "layer")  # fmt: skip
+    return text
 
 
 def build_cache_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Path | None:
@@ -249,11 +397,22 @@ def build_cache_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Path | 
 def _run_build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     config = config_from_args(args, env)
     progress = _Progress(sys.stderr)
+    try:
+        return _build_and_report(args, env, config, progress)
+    finally:
+        progress.close()
+
+
+def _build_and_report(
+    args: argparse.Namespace, env: Mapping[str, str], config: BuildConfig, progress: _Progress
+) -> int:
     cache = build_cache_dir(args, env)
     if args.command == "verify" or args.verify:
         verified = verify(config, env, progress, workers=args.jobs, cache_dir=cache)
         document = {**result_document(verified.first), "reproducible": verified.reproducible,
                     "rebuild_sha256": verified.second_sha256}  # fmt: skip
+        if verified.layer is not None:
+            document["layer"]["rebuild_sha256"] = verified.layer.second_sha256
         if args.json:
             sys.stdout.write(json.dumps(document, sort_keys=True) + "\n")
             if not verified.reproducible:
@@ -279,9 +438,18 @@ def _run_build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _run_diff(args: argparse.Namespace) -> int:
-    from lambda_zip_action.diff import run_diff
+    from lambda_zip_action.diff import diff, diff_exit_code, run_diff
 
-    text, code = run_diff(args.old, args.new, args.format)
+    if args.format == "markdown":
+        from lambda_zip_action.report import from_diff, render
+
+        result = diff(args.old, args.new)
+        text, code = (
+            render(from_diff(result, args.new.name), full=args.full),
+            diff_exit_code(result),
+        )
+    else:
+        text, code = run_diff(args.old, args.new, args.format)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return code
 
@@ -306,6 +474,16 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     environment = dict(os.environ if env is None else env)
     args = make_parser().parse_args(argv)
     if args.command in ("action", "comment"):
+        # The GitHub layer (and its HTTP client) is imported only for these two commands.
+        try:
+            from lambda_zip_action import github
+        except ImportError as exc:
+            sys.stderr.write(
+                f"lambda-zip: configuration error: `lambda-zip {args.command}` needs the GitHub "
+                f"packages, and {exc.name or 'one'} cannot be imported: install the tool with "
+                "its dependencies (pip install lambda-zip-action).\n"
+            )
+            return 2
         return github.run(args, environment)
     try:
         if args.command in ("build", "verify"):

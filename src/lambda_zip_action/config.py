@@ -12,6 +12,7 @@ is gathered and reported at once.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -21,15 +22,16 @@ from typing import Any, Literal, cast
 
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.markdown import visible
+from lambda_zip_action.project import default_sources, target_python
 from lambda_zip_action.runtimes import (
     ARCHITECTURES,
-    DEFAULT_PYTHON_VERSION,
     LAYOUTS,
     RUNTIMES,
     Architecture,
     Layout,
     Runtime,
 )
+from lambda_zip_action.split import layer_paths
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -58,16 +60,24 @@ class BuildConfig:
     output: Path
     manifest: Path
     excludes: tuple[str, ...] = ()
+    # Paths (globs) brought back from the default skip rules, credentials included.
+    includes: tuple[str, ...] = ()
     compile: bool = True
     compression_level: int = DEFAULT_COMPRESSION_LEVEL
     source_invalidation: Invalidation = "checked-hash"
     fail_on_size_limit: bool = False
     source_date_epoch: int | None = None
+    # --split: dependencies go to a layer zip of their own (see split.py).
+    split: bool = False
+    layer_output: Path | None = None
+    layer_manifest: Path | None = None
     # Where temporary directories go; verify points the second build elsewhere.
     temp_root: Path | None = None
     # Refuse every source distribution: nothing from a dependency runs at install time.
     no_build: bool = False
     notes: tuple[str, ...] = field(default=(), compare=False)
+    # How python_version was chosen, for messages that depend on it.
+    python_version_reason: str = field(default="", compare=False)
 
     @property
     def runtime(self) -> Runtime:
@@ -76,7 +86,7 @@ class BuildConfig:
 
 # Settings that run a program or weaken a safety check: command line (or action input) only.
 COMMAND_LINE_ONLY = {"python": "--python", "no-build": "--no-build"}
-PATH_SETTINGS = ("sources", "requirements", "output", "manifest")
+PATH_SETTINGS = ("sources", "requirements", "output", "manifest", "layer_output")
 
 # Names accepted in [tool.lambda-zip], mapped to the option they set.
 SETTINGS = {
@@ -90,10 +100,13 @@ SETTINGS = {
     "output": "output",
     "manifest": "manifest",
     "exclude": "excludes",
+    "include": "includes",
     "compile": "compile",
     "compression-level": "compression_level",
     "source-invalidation": "source_invalidation",
     "fail-on-size-limit": "fail_on_size_limit",
+    "split": "split",
+    "layer-output": "layer_output",
 }
 
 
@@ -127,7 +140,7 @@ def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
             f"known settings are {', '.join(sorted(SETTINGS))}."
         )
     settings: dict[str, Any] = {SETTINGS[key]: value for key, value in table.items()}
-    for key in ("sources", "excludes"):
+    for key in ("sources", "excludes", "includes"):
         if isinstance(settings.get(key), str):
             settings[key] = [settings[key]]
     escaping: list[str] = []
@@ -178,7 +191,12 @@ def make_config(
     problems: list[str] = []
     notes: list[str] = []
 
-    python_version = str(merged.get("python_version", DEFAULT_PYTHON_VERSION))
+    given_version = merged.get("python_version")
+    chosen = target_python(project_dir, None if given_version is None else str(given_version),
+                           problems)  # fmt: skip
+    python_version = chosen.value
+    if given_version is None:
+        notes.append(chosen.reason)
     if python_version not in RUNTIMES:
         problems.append(
             f"python version {python_version!r} is not a Lambda Python runtime this tool "
@@ -212,7 +230,15 @@ def make_config(
         )
         level = DEFAULT_COMPRESSION_LEVEL
 
-    sources = tuple(Path(p) for p in merged.get("sources") or [project_dir / "src"])
+    given_sources = merged.get("sources")
+    if not given_sources:
+        found, why = default_sources(project_dir)
+        if found is None:
+            problems.append(why)
+        else:
+            notes.append(why)
+        given_sources = [found or project_dir / "src"]
+    sources = tuple(Path(p) for p in given_sources)
     sources = tuple((s if s.is_absolute() else Path.cwd() / s).resolve() for s in sources)
     for source in sources:
         if not source.exists():
@@ -236,17 +262,13 @@ def make_config(
         problems.append(
             f"output {output} is a directory; give a file name such as {output}/lambda.zip"
         )
-    for source in sources:
-        if _is_within(output, source):
-            problems.append(
-                f"output {output} lies inside the source directory {source}: each build would "
-                "pack the previous zip; write it elsewhere (the default is dist/lambda.zip)"
-            )
 
     python = merged.get("python")
     epoch = _epoch(source_date_epoch, problems)
     excludes = tuple(str(e) for e in merged.get("excludes") or ())
+    includes = tuple(str(e) for e in merged.get("includes") or ())
 
+    split, layer_output, layer_manifest = layer_paths(merged, output, manifest, layout, problems)
     if problems:
         raise ConfigError("Invalid build settings: " + "; ".join(problems) + ".")
     return BuildConfig(
@@ -261,13 +283,18 @@ def make_config(
         output=output,
         manifest=manifest,
         excludes=excludes,
+        includes=includes,
         compile=bool(merged.get("compile", True)),
         compression_level=level,
         source_invalidation=cast("Invalidation", invalidation),
         fail_on_size_limit=bool(merged.get("fail_on_size_limit", False)),
         source_date_epoch=epoch,
         no_build=bool(merged.get("no_build", False)),
+        split=split,
+        layer_output=layer_output,
+        layer_manifest=layer_manifest,
         notes=tuple(notes),
+        python_version_reason=chosen.reason,
     )
 
 
@@ -304,8 +331,9 @@ def _has_project_dependencies(pyproject: Path) -> bool:
 
 
 def _absolute(value: object) -> Path:
+    """An absolute, normalised path (`a/../b` is `b`); symlinks are left as they are."""
     path = Path(str(value))
-    return path if path.is_absolute() else Path.cwd() / path
+    return Path(os.path.normpath(path if path.is_absolute() else Path.cwd() / path))
 
 
 def _is_within(path: Path, directory: Path) -> bool:

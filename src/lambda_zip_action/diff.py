@@ -17,11 +17,13 @@ a zip with them and one without are not content-identical, since Lambda sees the
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,7 +32,7 @@ from packaging.version import InvalidVersion, Version
 
 from lambda_zip_action.errors import ArchiveReadError, ConfigError
 from lambda_zip_action.escape import plain as _plain
-from lambda_zip_action.markdown import code_span, escape_inline, table_cell
+from lambda_zip_action.records import bytecode_source
 from lambda_zip_action.zipread import (
     CHUNK,
     EXTRA_EXTENDED_TIMESTAMP,
@@ -48,6 +50,7 @@ from lambda_zip_action.zipread import (
 
 MANIFEST_SCHEMA = "lambda-zip/manifest/1"
 METADATA_READ_LIMIT = 256 * 1024
+RECORD_READ_LIMIT = 8 * 1024 * 1024
 EXAMPLES = 3
 LISTED = 25
 SYSTEMS = {0: "MS-DOS/Windows", 3: "unix", 19: "macOS"}
@@ -75,6 +78,7 @@ class SideSummary:
     sha256: str | None
     size: int | None
     entries: int
+    unzipped: int | None = None  # bytes of every file, extracted
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,8 @@ class FileChange:
     content_changed: bool
     old_mode: str | None
     new_mode: str | None
+    # The distribution that installs the file (PEP 503 name), None for the project's own code.
+    owner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,7 @@ class _Side:
     distributions: tuple[Distribution, ...]
     archive: ZipArchive | None
     duplicates: tuple[str, ...] = ()
+    owners: Mapping[str, str] = field(default_factory=dict)
 
 
 def diff(old: Path, new: Path) -> DiffResult:
@@ -159,7 +166,7 @@ def diff(old: Path, new: Path) -> DiffResult:
     identical_bytes = (
         before.summary.sha256 is not None and before.summary.sha256 == after.summary.sha256
     )
-    files = _diff_files(before.files, after.files)
+    files = _with_owners(_diff_files(before.files, after.files), before.owners, after.owners)
     duplicates = tuple(
         f"{label}: {name}"
         for side, label in ((before, "old"), (after, "new"))
@@ -201,11 +208,10 @@ def diff_exit_code(result: DiffResult) -> int:
 def run_diff(old: Path, new: Path, fmt: str) -> tuple[str, int]:
     renderers: dict[str, Callable[[DiffResult], str]] = {
         "text": render_text,
-        "markdown": render_markdown,
         "json": render_json,
     }
     if fmt not in renderers:
-        raise ConfigError(f"Unknown diff format {fmt!r}: use one of text, markdown, json.")
+        raise ConfigError(f"Unknown diff format {fmt!r}: use one of text, json (markdown: cli).")
     result = diff(old, new)
     return renderers[fmt](result), diff_exit_code(result)
 
@@ -236,9 +242,13 @@ def _load_zip(path: Path) -> _Side:
             # The last copy wins, as with unzip and Python's zipfile: compare what is extracted.
             files[entry.name] = _record(reader, entry, path)
         distributions = read_distributions(reader)
+        owners = read_owners(reader)
         archive = reader.archive
-    summary = SideSummary(str(path), "zip", _sha256(path), archive.size, len(archive.entries))
-    return _Side(summary, files, distributions, archive, tuple(duplicates))
+    unzipped = sum(record.size for record in files.values())
+    summary = SideSummary(
+        os.path.normpath(path), "zip", _sha256(path), archive.size, len(archive.entries), unzipped
+    )
+    return _Side(summary, files, distributions, archive, tuple(duplicates), owners)
 
 
 def _record(reader: ZipReader, entry: ZipEntry, path: Path) -> FileRecord:
@@ -268,8 +278,44 @@ def read_distributions(reader: ZipReader) -> tuple[Distribution, ...]:
             continue
         headers = _metadata_headers(head.decode("utf-8", "replace"))
         if "name" in headers and "version" in headers:
-            found.append(Distribution(headers["name"], headers["version"]))
+            found.append(Distribution(canonicalize_name(headers["name"]), headers["version"]))
     return tuple(sorted(found, key=lambda d: (canonicalize_name(d.name), d.version)))
+
+
+def read_owners(reader: ZipReader) -> dict[str, str]:
+    """Entry name -> the distribution whose RECORD lists it (its bytecode included)."""
+    owners: dict[str, str] = {}
+    for entry in reader.archive.entries:
+        parts = entry.name.split("/")
+        layer = len(parts) == 3 and parts[0] == "python"
+        if parts[-1] != "RECORD" or not parts[-2].endswith(".dist-info"):
+            continue
+        if len(parts) != 2 and not layer:
+            continue
+        head = reader.read_head(entry, RECORD_READ_LIMIT)
+        if head is None:
+            continue
+        prefix = "python/" if layer else ""
+        owner = canonicalize_name(parts[-2].removesuffix(".dist-info").rsplit("-", 1)[0])
+        for row in csv.reader(io.StringIO(head.decode("utf-8", "replace"))):
+            if row and row[0] and not row[0].startswith(("/", "../")):
+                owners.setdefault(prefix + row[0], owner)
+    for entry in reader.archive.entries:
+        source = bytecode_source(entry.name)
+        if source is not None and source in owners:
+            owners.setdefault(entry.name, owners[source])
+    return owners
+
+
+def _with_owners(files: FileDiff, *maps: Mapping[str, str]) -> FileDiff:
+    def owned(changes: tuple[FileChange, ...]) -> tuple[FileChange, ...]:
+        return tuple(
+            replace(c, owner=next((m[c.path] for m in maps if c.path in m), None)) for c in changes
+        )
+
+    return FileDiff(
+        owned(files.added), owned(files.removed), owned(files.changed), files.total_size_change
+    )
 
 
 def _metadata_headers(text: str) -> dict[str, str]:
@@ -308,6 +354,7 @@ def _load_manifest(path: Path) -> _Side:
     try:
         archive = data.get("archive") or {}
         files: dict[str, FileRecord] = {}
+        owners: dict[str, str] = {}
         for item in data["entries"]:
             mode = item.get("mode")
             record = FileRecord(
@@ -317,19 +364,22 @@ def _load_manifest(path: Path) -> _Side:
                 int(mode, 8) & 0o7777 if mode else None,
             )
             files.setdefault(record.path, record)
+            if item.get("owner"):
+                owners[record.path] = str(item["owner"])
         distributions = tuple(
             Distribution(str(d["name"]), str(d["version"])) for d in data.get("distributions", [])
         )
         summary = SideSummary(
-            str(path),
+            os.path.normpath(path),
             "manifest",
             archive.get("sha256"),
             archive.get("size"),
             int(archive.get("entries", len(files))),
+            sum(record.size for record in files.values()),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise bad(f"a field is missing or has the wrong type ({exc!r})") from exc
-    return _Side(summary, files, distributions, None)
+    return _Side(summary, files, distributions, None, (), owners)
 
 
 # --- comparing -----------------------------------------------------------------------------
@@ -705,39 +755,6 @@ def render_text(result: DiffResult) -> str:
     for head, lines in _sections(result, _Style(_plain, _plain)):
         out.append(head)
         out += [f"  {line}" for line in _clip(lines)]
-    return "\n".join(out) + "\n"
-
-
-_GENERATED = re.compile(r"[\w .:+\-/(),?]*")
-
-
-def _markdown_prose(text: str) -> str:
-    # Details we generate (times, sizes, flags) stay readable; anything else, such as a zip
-    # comment or a note quoting a name, is escaped in full.
-    if _GENERATED.fullmatch(text) and not re.search(r"://|www|@|#", text, re.IGNORECASE):
-        return text
-    return escape_inline(text)
-
-
-def render_markdown(result: DiffResult) -> str:
-    out = [
-        f"### lambda-zip diff: {_verdict(result)}",
-        "",
-        "| | file | kind | size | entries |",
-        "|---|---|---|---|---|",
-        *(
-            f"| {label} | {table_cell(side.label, code=True)} | {side.kind} | "
-            f"{_size(side.size)} | {side.entries} |"
-            for label, side in (("old", result.old), ("new", result.new))
-        ),
-    ]
-    for head, lines in _sections(result, _Style(code_span, _markdown_prose)):
-        out += ["", f"**{head}**"] + ([""] if lines else [])
-        # A list item starting with +, - or ~ would nest a list or strike text through.
-        out += [
-            f"- \\{line}" if line.startswith(("+", "-", "~")) else f"- {line}"
-            for line in _clip(lines)
-        ]
     return "\n".join(out) + "\n"
 
 

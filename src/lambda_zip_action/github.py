@@ -36,10 +36,12 @@ from typing import Any, Literal, cast
 
 from actions_toolkit import core, file_command  # type: ignore[import-untyped]
 
-from lambda_zip_action.build import BuildResult, build
+from lambda_zip_action.build import Artifact, BuildResult, build
 from lambda_zip_action.config import BuildConfig, make_config
+from lambda_zip_action.deploy_output import etag_comparison
 from lambda_zip_action.diff import DiffResult, diff
 from lambda_zip_action.errors import ConfigError, InterpreterError, LambdaZipError
+from lambda_zip_action.etags import S3ETags
 from lambda_zip_action.events import Event
 from lambda_zip_action.github_api import (
     CommentResult,
@@ -84,6 +86,8 @@ class ActionInputs:
     name: str
     comment_author: str | None = None
     no_build: bool = True
+    split: bool = False
+    layer_compare_to: str | None = None
 
     def __repr__(self) -> str:
         return f"ActionInputs(name={self.name!r}, token=<redacted>)"
@@ -140,9 +144,15 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         name=name,
         comment_author=_input(env, "comment-author") or None,
         no_build=boolean("no-build", True),
+        split=boolean("split", False),
+        layer_compare_to=_input(env, "layer-compare-to") or None,
     )
     if inputs.compare_to and inputs.baseline_ref:
         problems.append("give compare-to or baseline-ref, not both")
+    if inputs.layer_compare_to and not inputs.split:
+        problems.append("layer-compare-to needs split: true")
+    if inputs.layer_compare_to and inputs.baseline_ref:
+        problems.append("give layer-compare-to or baseline-ref, not both")
     if problems:
         raise ConfigError("Invalid action inputs: " + "; ".join(problems) + ".")
     return inputs
@@ -209,6 +219,7 @@ def build_options(inputs: ActionInputs, project: Path) -> dict[str, Any]:
         "layout": inputs.layout,
         "output": project / inputs.output if inputs.output else None,
         "no_build": inputs.no_build,
+        "split": True if inputs.split else None,
     }
 
 
@@ -287,6 +298,8 @@ def build_baseline(
         base_project = tree / relative
         options = build_options(inputs, base_project)
         options["output"] = scratch / "baseline" / config.output.name
+        if config.layer_output is not None:
+            options["layer_output"] = scratch / "baseline" / config.layer_output.name
         options["python"] = config.python
         base_config = make_config(base_project, options, env.get("SOURCE_DATE_EPOCH"))
         return run_pipeline(
@@ -362,17 +375,75 @@ def compare(
     scratch: Path,
 ) -> DriftReport:
     """The drift report against compare-to, baseline-ref (or the PR's base), or nothing."""
+    return compare_packages(inputs, project, new, env, scratch)[0]
+
+
+def compare_packages(
+    inputs: ActionInputs,
+    project: Path,
+    new: Built,
+    env: Mapping[str, str],
+    scratch: Path,
+) -> tuple[DriftReport, DriftReport | None]:
+    """The function's (or the only package's) drift report and, with split, the layer's."""
+    layer = new.result.layer
+    if layer is None:
+        return _compare(inputs, project, new, env, scratch), None
+    layer_name = f"{inputs.name} layer"
+    layer_new = Package(layer.archive.sha256, layer.archive.base64_sha256, layer.archive.size,
+                        layer.sizes.unzipped, new.reproducible)  # fmt: skip
+    if inputs.compare_to or inputs.layer_compare_to:
+        function = (
+            _compare(inputs, project, new, env, scratch)
+            if inputs.compare_to
+            else DriftReport(inputs.name, _package(new.result, new.reproducible), None)
+        )
+        if not inputs.layer_compare_to:
+            return function, DriftReport(layer_name, layer_new, None)
+        return function, _against(
+            inputs.layer_compare_to, layer_name, layer_new, layer.output, layer.etags, project
+        )
+    baseline: list[Built] = []
+    function = _compare(inputs, project, new, env, scratch, keep=baseline)
+    if not baseline or baseline[0].result.layer is None:
+        return function, DriftReport(layer_name, layer_new, None)
+    base_layer = baseline[0].result.layer
+    result = diff(base_layer.output, layer.output)
+    old = _old_side(result, layer_new, baseline[0].reproducible)
+    return function, DriftReport(layer_name, layer_new, old, function.old_label, result)
+
+
+def _against(
+    value: str, name: str, new: Package, output: Path, etags: S3ETags, project: Path
+) -> DriftReport:
+    """A report against a hash, an S3 ETag, or a zip or manifest file given as compare-to."""
+    digest = parse_sha256(value)
+    if digest is not None:
+        return DriftReport(name, new, Package(digest, b64(digest)), "compare-to")
+    by_etag = etag_comparison(value, etags, new.sha256, new.base64_sha256 or "")
+    if by_etag is not None:
+        sha, base64_sha, label, warning = by_etag
+        if warning:
+            core.warning(warning)
+        return DriftReport(name, new, Package(sha, base64_sha), label)
+    path = _existing(value, project)
+    result = diff(path, output)
+    return DriftReport(name, new, _old_side(result, new, None), "compare-to", result)
+
+
+def _compare(
+    inputs: ActionInputs,
+    project: Path,
+    new: Built,
+    env: Mapping[str, str],
+    scratch: Path,
+    keep: list[Built] | None = None,
+) -> DriftReport:
     new_package = _package(new.result, new.reproducible)
     output = new.result.output
     if inputs.compare_to:
-        digest = parse_sha256(inputs.compare_to)
-        if digest is not None:
-            old = Package(digest, b64(digest))
-            return DriftReport(inputs.name, new_package, old, "compare-to")
-        path = _existing(inputs.compare_to, project)
-        result = diff(path, output)
-        return DriftReport(
-            inputs.name, new_package, _old_side(result, new_package, None), "compare-to", result
+        return _against(
+            inputs.compare_to, inputs.name, new_package, output, new.result.etags, project
         )
     ref = inputs.baseline_ref or _pull_request_base(env)
     if ref is None:
@@ -385,6 +456,8 @@ def compare(
         # The PR's base may predate this package: there is then nothing to compare with.
         core.warning(f"No baseline from the pull request's base {ref[:12]}: {exc.message}")
         return DriftReport(inputs.name, new_package, None)
+    if keep is not None:
+        keep.append(base)
     result = diff(base.result.output, output)
     old = _old_side(result, new_package, base.reproducible)
     label = ref[:12] if _COMMIT.fullmatch(ref) else ref
@@ -403,7 +476,8 @@ def _existing(value: str, project: Path) -> Path:
             return candidate
     raise ConfigError(
         f"compare-to {value!r} is neither a sha256 (64 hex digits, or the 44-character base64 "
-        "that Lambda reports as CodeSha256) nor an existing zip or manifest file."
+        "that Lambda reports as CodeSha256), nor an S3 ETag (32 hex digits, or `<32 hex>-N` "
+        "for a multipart upload, quoted or not), nor an existing zip or manifest file."
     )
 
 
@@ -435,22 +509,62 @@ def pull_request_number(env: Mapping[str, str]) -> int | None:
 # --- publishing ---------------------------------------------------------------------------
 
 
-def outputs_for(built: Built, report: DriftReport, report_path: Path) -> dict[str, str]:
+def outputs_for(
+    built: Built,
+    report: DriftReport,
+    report_path: Path,
+    layer_report: DriftReport | None = None,
+    layer_report_path: Path | None = None,
+) -> dict[str, str]:
     archive = built.result.archive
     changed = report.changed
-    return {
+    outputs = {
         "path": str(built.result.output),
         "sha256": archive.sha256,
         "base64-sha256": archive.base64_sha256,
         "md5": archive.md5,
+        "s3-etag-5mib": built.result.etags.s3_etag_5mib,
+        "s3-etag-8mib": built.result.etags.s3_etag_8mib,
         "size": str(archive.size),
         "content-digest": archive.content_digest,
         "manifest": str(built.result.manifest),
         "changed": "" if changed is None else str(changed).lower(),
         "reproducible": "" if built.reproducible is None else str(built.reproducible).lower(),
         "report": str(report_path),
-        "baseline-sha256": report.old.sha256 if report.old is not None else "",
+        "baseline-sha256": _baseline_sha256(report),
     }
+    return outputs | layer_outputs(built.result.layer, layer_report, layer_report_path)
+
+
+def _baseline_sha256(report: DriftReport | None) -> str:
+    old = report.old if report is not None else None
+    return old.sha256 if old is not None and _HEX_SHA256.fullmatch(old.sha256) else ""
+
+
+def layer_outputs(
+    layer: Artifact | None, report: DriftReport | None, report_path: Path | None
+) -> dict[str, str]:
+    """The layer-* outputs; all empty without split."""
+    names = ("path", "sha256", "base64-sha256", "md5", "s3-etag-5mib", "s3-etag-8mib", "size",
+             "content-digest", "manifest", "changed", "report", "baseline-sha256")  # fmt: skip
+    if layer is None:
+        return {f"layer-{name}": "" for name in names}
+    changed = report.changed if report is not None else None
+    values = {
+        "path": str(layer.output),
+        "sha256": layer.archive.sha256,
+        "base64-sha256": layer.archive.base64_sha256,
+        "md5": layer.etags.md5,
+        "s3-etag-5mib": layer.etags.s3_etag_5mib,
+        "s3-etag-8mib": layer.etags.s3_etag_8mib,
+        "size": str(layer.archive.size),
+        "content-digest": layer.archive.content_digest,
+        "manifest": str(layer.manifest),
+        "changed": "" if changed is None else str(changed).lower(),
+        "report": str(report_path or ""),
+        "baseline-sha256": _baseline_sha256(report),
+    }
+    return {f"layer-{name}": values[name] for name in names}
 
 
 def post_comment(
@@ -541,14 +655,21 @@ def run_action(env: Mapping[str, str]) -> Outcome:
     scratch = Path(tempfile.mkdtemp(prefix="lambda-zip-action-", dir=env.get("RUNNER_TEMP")))
     try:
         built = run_pipeline(config, env, verify_build=inputs.verify, title="Build")
-        report = compare(inputs, project, built, env, scratch)
+        report, layer_report = compare_packages(inputs, project, built, env, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     text = render(report)
     report_path = built.result.output.with_name(built.result.output.name + ".report.md")
     report_path.write_text(text, encoding="utf-8")
+    layer_report_path = None
+    if layer_report is not None and built.result.layer is not None:
+        layer_text = render(layer_report)
+        layer_output = built.result.layer.output
+        layer_report_path = layer_output.with_name(layer_output.name + ".report.md")
+        layer_report_path.write_text(layer_text, encoding="utf-8")
+        text += "\n" + layer_text
     write_summary(env, text)
-    outputs = outputs_for(built, report, report_path)
+    outputs = outputs_for(built, report, report_path, layer_report, layer_report_path)
     for name, value in outputs.items():
         set_output(env, name, value)
     comment = _maybe_comment(inputs, env, text)
@@ -588,40 +709,6 @@ def run_comment(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 # --- the CLI's side -----------------------------------------------------------------------
-
-
-def add_commands(commands: Any) -> None:
-    """Add `action` and `comment` to the CLI's subcommands (an argparse subparsers object)."""
-    commands.add_parser(
-        "action",
-        help="run as the GitHub Action: inputs from INPUT_* variables (see docs/action.md)",
-    )
-    comment = commands.add_parser(
-        "comment",
-        help="post a drift report as the sticky pull-request comment (token from GITHUB_TOKEN)",
-    )
-    comment.add_argument("--report", type=Path, required=True, metavar="FILE")
-    comment.add_argument("--pr", type=int, metavar="N", help="the pull request's number")
-    comment.add_argument(
-        "--head-sha",
-        metavar="SHA",
-        help="instead of --pr: the pull request whose head is this commit (workflow_run.head_sha)",
-    )
-    comment.add_argument(
-        "--head-repo",
-        metavar="OWNER/NAME",
-        help="with --head-sha: the repository it comes from (workflow_run.head_repository)",
-    )
-    comment.add_argument(
-        "--author",
-        metavar="LOGIN",
-        help="the login the token comments as, e.g. my-app[bot] (default: asked from GitHub)",
-    )
-    comment.add_argument("--repo", required=True, metavar="OWNER/NAME")
-    comment.add_argument("--name", default="lambda", help="the package's name in the marker")
-    comment.add_argument(
-        "--api-url", metavar="URL", help="REST root (default: $GITHUB_API_URL or api.github.com)"
-    )
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:

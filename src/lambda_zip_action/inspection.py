@@ -16,10 +16,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from lambda_zip_action.credentials import is_secret
 from lambda_zip_action.diff import Distribution, read_distributions
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.escape import plain as _plain
 from lambda_zip_action.limits import UNZIPPED_LIMIT, ZIPPED_LIMIT
+from lambda_zip_action.records import bytecode_source
 from lambda_zip_action.runtimes import ARCHITECTURES, RUNTIMES
 from lambda_zip_action.zipread import UNIX, ZipEntry, ZipFinding, ZipReader
 
@@ -362,12 +364,7 @@ def _one_per_cause(findings: list[Finding]) -> list[Finding]:
 
 def _source_of(pyc_path: str) -> str:
     """The source a .pyc stands for: `a/__pycache__/m.cpython-312.pyc` -> `a/m.py`."""
-    directory, _, filename = pyc_path.rpartition("/")
-    parent, _, last = directory.rpartition("/")
-    if last == "__pycache__":
-        module = filename.split(".")[0]
-        return (parent + "/" if parent else "") + module + ".py"
-    return pyc_path[:-1]
+    return bytecode_source(pyc_path) or pyc_path[:-1]
 
 
 def _timestamp_pycs(pycs: list[_Pyc], by_name: dict[str, ZipEntry]) -> list[Finding]:
@@ -510,18 +507,6 @@ def _native_findings(natives: list[NativeLibrary], architecture: str | None) -> 
 
 _EXTENSION_TAG = re.compile(r"\.cpython-(\d)(\d+)([a-z]*)-[^/]*\.so$")
 _INSTALLER_RESIDUE = ("INSTALLER", "REQUESTED", "direct_url.json")
-SECRET_NAMES = re.compile(
-    r"(^|/)(\.env(\.[^/]*)?|\.netrc|\.pypirc|\.git-credentials|\.npmrc|"
-    r"\.aws/credentials|\.docker/config\.json|id_(rsa|dsa|ecdsa|ed25519))$"
-)
-_NOT_SECRET = re.compile(r"\.env\.(example|sample|template|dist)$")
-
-
-def is_secret(name: str, head: bytes | None) -> bool:
-    """A credential by its name (`.env`, `.netrc`, `id_rsa`, ...) or a private key by content."""
-    if SECRET_NAMES.search(name) and not _NOT_SECRET.search(name):
-        return True
-    return head is not None and head.startswith(b"-----BEGIN") and b"PRIVATE KEY" in head
 
 
 def _contents(

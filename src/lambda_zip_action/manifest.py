@@ -12,7 +12,9 @@ from typing import Any
 
 from lambda_zip_action import __version__
 from lambda_zip_action.archive import ArchiveResult
+from lambda_zip_action.etags import S3ETags
 from lambda_zip_action.install import Distribution
+from lambda_zip_action.records import owner_of
 
 SCHEMA = "lambda-zip/manifest/1"
 
@@ -24,7 +26,12 @@ def manifest_document(
     inputs: Mapping[str, Any],
     compression_level: int,
     zlib_version: str,
+    etags: S3ETags | None = None,
+    owners: Mapping[str, str] | None = None,
+    prefix: str = "",
 ) -> dict[str, Any]:
+    """The manifest; `owners` (target path -> distribution) marks each dependency's entries."""
+    owned = owners or {}
     return {
         "schema": SCHEMA,
         "tool": {"name": "lambda-zip-action", "version": __version__},
@@ -37,6 +44,12 @@ def manifest_document(
             "content_digest": archive.content_digest,
             "compression_level": compression_level,
             "zlib_version": zlib_version,
+            # S3 ETags after each kind of upload: see etags.py for who produces which.
+            **(
+                {"s3_etag_5mib": etags.s3_etag_5mib, "s3_etag_8mib": etags.s3_etag_8mib}
+                if etags is not None
+                else {}
+            ),
         },
         "target": dict(target),
         "inputs": dict(inputs),
@@ -50,6 +63,11 @@ def manifest_document(
                 "size": e.size,
                 "sha256": e.sha256,
                 "mode": f"{e.mode:04o}",
+                **(
+                    {"owner": owner}
+                    if (owner := owner_of(e.name.removeprefix(prefix), owned))
+                    else {}
+                ),
             }
             for e in archive.entries
         ],

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from packaging.utils import canonicalize_name
+
 
 @dataclass(frozen=True)
 class RecordRow:
@@ -134,3 +136,36 @@ def modified_files(
         if entry.sha256 is not None
         and expected.get(entry.name.removeprefix(prefix), entry.sha256) != entry.sha256
     ]
+
+
+def bytecode_source(name: str) -> str | None:
+    """`a/__pycache__/m.cpython-312.pyc` -> `a/m.py`; None for anything else."""
+    directory, _, filename = name.rpartition("/")
+    parent, _, last = directory.rpartition("/")
+    if last != "__pycache__" or not filename.endswith(".pyc"):
+        return None
+    return (parent + "/" if parent else "") + filename.split(".")[0] + ".py"
+
+
+def file_owners(target: Path) -> dict[str, str]:
+    """Target path -> the PEP 503 name of the distribution that installed it."""
+    owned: dict[str, str] = {}
+    for path, dist_dir in claims(target):
+        owned.setdefault(path, canonicalize_name(distribution_name(Path(dist_dir))))
+    for dist_info in dist_infos(target):
+        owned.setdefault(
+            f"{dist_info.name}/RECORD", canonicalize_name(distribution_name(dist_info))
+        )
+    return owned
+
+
+def owner_of(name: str, owned: Mapping[str, str]) -> str | None:
+    """The distribution owning archive entry `name` (its bytecode too), None for own code."""
+    if name in owned:
+        return owned[name]
+    source = bytecode_source(name)
+    if source is not None and source in owned:
+        return owned[source]
+    if name.endswith("/"):
+        return owned.get(name.rstrip("/") + "/RECORD") if name.endswith(".dist-info/") else None
+    return None

@@ -1,19 +1,31 @@
-"""The drift report: how a package changed against what is deployed or against the base branch.
+"""The drift report: how a package changed, for a reviewer who has ten seconds.
 
-Markdown for the job summary and the pull-request comment. Every name that comes from the
-package (file paths, distribution names and versions, the package's own name) is untrusted and
-goes through `markdown.py`; only numbers, hashes and our own words are written as they are.
+One renderer for the Action's job summary, the pull-request comment and `lambda-zip diff
+--format markdown`. It opens with the verdict and one summary line ("requests 2.32.3 → 2.32.4,
+3 of your files changed, +12 KiB, reproducible"), then your own files, then dependency changes
+(a distribution's files as one line, its dist-info churn included), then size against
+Lambda's limits, then hashes in a compact form; long lists are folded, and `full` lists every
+file. Every name that comes from the package (paths, distribution names and versions, the
+package's own name) is untrusted and goes through `markdown.py`; only numbers, hashes and our
+own words are written as they are.
 """
 
 from __future__ import annotations
 
+import base64
+from collections import defaultdict
 from dataclasses import dataclass
 
-from lambda_zip_action.diff import DiffResult
+from packaging.utils import canonicalize_name
+
+from lambda_zip_action.diff import DiffResult, FileChange, SideSummary
 from lambda_zip_action.limits import UNZIPPED_LIMIT, ZIPPED_LIMIT
 from lambda_zip_action.markdown import code_span, escape_inline, table_cell
 
-LARGEST_CHANGES = 10
+# Rows shown before a list is folded into <details>; `full` shows every row unfolded.
+SHOWN = 15
+# Files listed inside a folded list before "... and N more" (the comment limit is 65,536).
+FOLDED = 300
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,7 @@ class DriftReport:
         return None if self.old is None else self.old.sha256 != self.new.sha256
 
 
-def render(report: DriftReport) -> str:
+def render(report: DriftReport, full: bool = False) -> str:
     """The whole report as markdown; the first line is a heading with the verdict."""
     name = escape_inline(report.name)
     if report.old is None:
@@ -49,57 +61,211 @@ def render(report: DriftReport) -> str:
         verdict = "changed"
     else:
         verdict = "unchanged"
-    out = [f"### Lambda package {name}: {verdict}", ""]
-    out += _hashes(report)
-    out += _sizes(report)
-    out += _verification(report)
-    if report.difference is not None:
-        out += _differences(report.difference)
+    out = [f"### Lambda package {name}: {verdict}", "", f"**{summary_line(report)}**", ""]
+    difference = report.difference
+    if difference is not None and report.changed:
+        own = [f for f in _every(difference) if f.owner is None]
+        out += _own_files(own, full)
+        out += _dependencies(difference, full)
+        if difference.content_identical and not difference.identical_bytes:
+            out += ["Same files, different bytes: only the zip container differs:", ""]
+            out += [
+                f"- {escape_inline(item.kind)}: {item.count} entries"
+                for item in difference.container
+            ]
+            out.append("")
     elif report.old is not None and report.changed:
-        out += ["", "The old side is a bare hash: no file-level comparison is possible."]
+        out += ["The old side is a bare hash: no file-level comparison is possible.", ""]
+    out += _sizes(report)
+    out += _hashes(report)
+    out += _verification(report)
+    if difference is not None and report.changed:
+        out += _all_files(difference, full)
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _hashes(report: DriftReport) -> list[str]:
-    rows = ["| | sha256 | base64 sha256 (CodeSha256) |", "|---|---|---|"]
-    if report.old is not None:
-        label = escape_inline(report.old_label or "old")
-        rows.append(
-            f"| old ({label}) | `{report.old.sha256}` | {_code(report.old.base64_sha256)} |"
-        )
-    rows.append(f"| new | `{report.new.sha256}` | {_code(report.new.base64_sha256)} |")
-    return [*rows, ""]
+def from_diff(result: DiffResult, name: str) -> DriftReport:
+    """The report of `lambda-zip diff --format markdown`: the same renderer as the Action's."""
+
+    def package(side: SideSummary) -> Package:
+        digest = side.sha256 or "?"
+        encoded = base64.b64encode(bytes.fromhex(digest)).decode() if side.sha256 else None
+        return Package(digest, encoded, side.size, side.unzipped)
+
+    return DriftReport(name, package(result.new), package(result.old), "old", result)
 
 
-def _code(value: str | None) -> str:
-    return "?" if value is None else f"`{value}`"
+def summary_line(report: DriftReport) -> str:
+    """One line a reviewer reads first: what changed, by how much, whether it is proven."""
+    parts: list[str] = []
+    difference = report.difference
+    if report.old is None:
+        parts.append("first build, nothing to compare against")
+    elif not report.changed:
+        parts.append(f"same bytes as {escape_inline(report.old_label or 'the old package')}")
+    elif difference is None:
+        parts.append(f"differs from {escape_inline(report.old_label or 'the old package')}")
+    else:
+        dists = difference.distributions
+        named = (
+            [f"{escape_inline(c.name)} {escape_inline(c.old)} → {escape_inline(c.new)}"
+             for c in (*dists.upgraded, *dists.downgraded)]
+            + [f"{escape_inline(d.name)} {escape_inline(d.version)} added" for d in dists.added]
+            + [f"{escape_inline(d.name)} removed" for d in dists.removed]
+        )  # fmt: skip
+        parts += named[:2]
+        if len(named) > 2:
+            parts.append(f"{len(named) - 2} more dependency changes")
+        own = [f for f in _every(difference) if f.owner is None and not _bytecode(f.path)]
+        if own:
+            parts.append(f"{len(own)} of your files changed")
+        elif not named:
+            rebuilt = {f.owner for f in _every(difference) if f.owner is not None}
+            parts.append(
+                f"files of {len(rebuilt)} dependencies changed at the same versions"
+                if rebuilt
+                else "only the zip container differs"
+            )
+    new, old = report.new, report.old
+    if old is not None and report.changed and old.size is not None and new.size is not None:
+        parts.append(f"{_human(new.size - old.size, signed=True)} zipped")
+    if new.verified is True:
+        parts.append("reproducible")
+    elif new.verified is False:
+        parts.append("NOT reproducible")
+    return ", ".join(parts)
+
+
+def _every(difference: DiffResult) -> list[FileChange]:
+    """Every changed file; directory entries carry no content and are left out."""
+    files = difference.files
+    changes = (*files.added, *files.removed, *files.changed)
+    return sorted((f for f in changes if not f.path.endswith("/")), key=lambda f: f.path)
+
+
+def _bytecode(path: str) -> bool:
+    return "/__pycache__/" in f"/{path}" and path.endswith(".pyc")
+
+
+def _kind(change: FileChange) -> str:
+    if change.old_size is None:
+        return "added"
+    if change.new_size is None:
+        return "removed"
+    return "changed" if change.content_changed else "mode"
+
+
+def _own_files(own: list[FileChange], full: bool) -> list[str]:
+    if not own:
+        return []
+    sources = [f for f in own if not _bytecode(f.path)]
+    compiled = len(own) - len(sources)
+    rows = [
+        f"| {table_cell(f.path, code=True)} | {_kind(f)} | {_human(f.size_change, signed=True)} |"
+        for f in sources
+    ]
+    head = f"#### Your code: {_count(len(sources), 'files')}" + (
+        f" (and their {compiled} .pyc)" if compiled else ""
+    )
+    return [head, "", *_table(["file", "change", "size"], rows, full), ""]
+
+
+def _dependencies(difference: DiffResult, full: bool) -> list[str]:
+    dists = difference.distributions
+    files: dict[str, list[FileChange]] = defaultdict(list)
+    for change in _every(difference):
+        if change.owner is not None:
+            files[change.owner].append(change)
+    rows: list[tuple[str, str, str, str]] = (
+        [(d.name, "added", "", d.version) for d in dists.added]
+        + [(d.name, "removed", d.version, "") for d in dists.removed]
+        + [(c.name, "upgraded", c.old, c.new) for c in dists.upgraded]
+        + [(c.name, "downgraded", c.old, c.new) for c in dists.downgraded]
+    )
+    named = {_canonical(row[0]) for row in rows}
+    rows += [(owner, "files changed", "", "") for owner in sorted(files) if owner not in named]
+    if not rows:
+        return []
+    counts = (
+        f"{len(dists.upgraded)} upgraded, {len(dists.downgraded)} downgraded, "
+        f"{len(dists.added)} added, {len(dists.removed)} removed, {dists.unchanged} unchanged"
+    )
+    lines = [
+        f"| {table_cell(name, code=True)} | {change} | {_cell(old)} | {_cell(new)} | "
+        f"{_files_cell(files.get(_canonical(name), []))} |"
+        for name, change, old, new in rows
+    ]
+    return [
+        f"#### Dependencies: {counts}",
+        "",
+        *_table(["dependency", "change", "old", "new", "files"], lines, full),
+        "",
+    ]
+
+
+def _canonical(name: str) -> str:
+    return canonicalize_name(name)
+
+
+def _files_cell(changes: list[FileChange]) -> str:
+    if not changes:
+        return ""
+    kinds: dict[str, int] = defaultdict(int)
+    for change in changes:
+        kinds[_kind(change)] += 1
+    size = sum(c.size_change for c in changes)
+    return ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + f" ({_human(size, True)})"
+
+
+def _table(header: list[str], rows: list[str], full: bool) -> list[str]:
+    top = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    if full or len(rows) <= SHOWN:
+        return [*top, *rows]
+    return [
+        *top,
+        *rows[:SHOWN],
+        "",
+        f"<details><summary>{len(rows) - SHOWN} more</summary>",
+        "",
+        *top,
+        *rows[SHOWN:],
+        "",
+        "</details>",
+    ]
 
 
 def _sizes(report: DriftReport) -> list[str]:
     new, old = report.new, report.old
-    lines = []
-    if new.size is not None:
-        lines.append(
-            f"- Zipped: {_bytes(new.size)}{_delta(old.size if old else None, new.size)}, "
-            f"{_share(new.size, ZIPPED_LIMIT)} of Lambda's 50 MiB direct-upload limit"
-        )
-    if new.unzipped is not None:
-        lines.append(
-            f"- Unzipped: {_bytes(new.unzipped)}"
-            f"{_delta(old.unzipped if old else None, new.unzipped)}, "
-            f"{_share(new.unzipped, UNZIPPED_LIMIT)} of Lambda's 250 MiB limit"
-        )
-    over = [
-        what
-        for what, value, limit in (
-            ("zipped", new.size, ZIPPED_LIMIT),
-            ("unzipped", new.unzipped, UNZIPPED_LIMIT),
-        )
-        if value is not None and value > limit
-    ]
-    if over:
-        lines.append(f"- **Over Lambda's {' and '.join(over)} size limit.**")
-    return [*lines, ""] if lines else []
+    parts = []
+    for what, value, before, limit in (
+        ("zipped", new.size, old.size if old else None, ZIPPED_LIMIT),
+        ("unzipped", new.unzipped, old.unzipped if old else None, UNZIPPED_LIMIT),
+    ):
+        if value is None:
+            continue
+        delta = "" if before is None else f" ({_human(value - before, signed=True)})"
+        share = f"{100 * value / limit:.1f}% of Lambda's {limit // (1024 * 1024)} MiB"
+        over = " **over the limit**" if value > limit else ""
+        parts.append(f"{_human(value)} {what}{delta}, {share}{over}")
+    return [f"Size: {'; '.join(parts)}.", ""] if parts else []
+
+
+def _hashes(report: DriftReport) -> list[str]:
+    """Short forms that fit the page, the full values folded beneath."""
+    sides = [("new", report.new)]
+    if report.old is not None:
+        sides.insert(0, (escape_inline(report.old_label or "old"), report.old))
+    short = "; ".join(f"{label} `{_short(p.sha256)}`" for label, p in sides)
+    out = [f"sha256: {short}", "", "<details><summary>Full hashes</summary>", ""]
+    for label, package in sides:
+        out.append(f"- {label}: sha256 `{package.sha256}`")
+        if package.base64_sha256 is not None:
+            out.append(f"  CodeSha256 `{package.base64_sha256}`")
+    return [*out, "", "</details>", ""]
+
+
+def _short(digest: str) -> str:
+    return digest if len(digest) <= 16 else f"{digest[:12]}…{digest[-4:]}"
 
 
 def _verification(report: DriftReport) -> list[str]:
@@ -108,73 +274,58 @@ def _verification(report: DriftReport) -> list[str]:
             return "not verified"
         return "reproducible" if package.verified else "**NOT reproducible**"
 
-    line = f"- Rebuilt from scratch: new {state(report.new)}"
+    line = f"Rebuilt from scratch: new {state(report.new)}"
     if report.old is not None and report.difference is not None:
         line += f", old {state(report.old)}"
-    return [line]
+    return [line + ".", ""]
 
 
-def _differences(result: DiffResult) -> list[str]:
-    files = result.files
-    dists = result.distributions
-    out = [
-        f"- Files: {len(files.added)} added, {len(files.removed)} removed, "
-        f"{len(files.changed)} changed ({_signed(files.total_size_change)} unzipped)",
-        f"- Dependencies: {len(dists.added)} added, {len(dists.removed)} removed, "
-        f"{len(dists.upgraded)} upgraded, {len(dists.downgraded)} downgraded, "
-        f"{dists.unchanged} unchanged",
+def _all_files(difference: DiffResult, full: bool) -> list[str]:
+    """Every changed file; a distribution's files are one line unless `full`."""
+    every = _every(difference)
+    lines = [f"- {_kind(f)} {code_span(f.path)} ({_human(f.size_change, signed=True)})"
+             for f in every if f.owner is None]  # fmt: skip
+    grouped: dict[str, list[FileChange]] = defaultdict(list)
+    for change in every:
+        if change.owner is not None:
+            grouped[change.owner].append(change)
+    for owner, changes in sorted(grouped.items()):
+        if full:
+            lines += [
+                f"- {_kind(f)} {code_span(f.path)} ({_human(f.size_change, signed=True)})"
+                for f in changes
+            ]
+        else:
+            lines.append(f"- {code_span(owner)}: {_files_cell(changes)}")
+    if not lines:
+        return []
+    if full:
+        return [f"#### All {len(every)} changed files", "", *lines]
+    shown = lines[:FOLDED]
+    if len(lines) > FOLDED:
+        shown.append(f"- ... and {len(lines) - FOLDED} more (`lambda-zip diff --full`)")
+    return [
+        f"<details><summary>All {len(every)} changed files</summary>",
+        "",
+        *shown,
+        "",
+        "</details>",
     ]
-    if result.content_identical and not result.identical_bytes:
-        out.append("- Same files, different bytes: only the zip container differs.")
-    rows = (
-        [("added", d.name, "", d.version) for d in dists.added]
-        + [("removed", d.name, d.version, "") for d in dists.removed]
-        + [("upgraded", c.name, c.old, c.new) for c in dists.upgraded]
-        + [("downgraded", c.name, c.old, c.new) for c in dists.downgraded]
-    )
-    if rows:
-        out += ["", "| dependency | change | old | new |", "|---|---|---|---|"]
-        out += [
-            f"| {table_cell(name, code=True)} | {change} | {_cell(old)} | {_cell(new)} |"
-            for change, name, old, new in rows
-        ]
-    every = (
-        [("added", f) for f in files.added]
-        + [("removed", f) for f in files.removed]
-        + [("changed" if f.content_changed else "mode", f) for f in files.changed]
-    )
-    largest = sorted(every, key=lambda kf: (-abs(kf[1].size_change), kf[1].path))
-    if largest:
-        out += ["", "**Largest changes**", "", "| file | change | size |", "|---|---|---|"]
-        out += [
-            f"| {table_cell(f.path, code=True)} | {kind} | {_signed(f.size_change)} |"
-            for kind, f in largest[:LARGEST_CHANGES]
-        ]
-    if every:
-        out += ["", f"<details><summary>All {len(every)} changed files</summary>", ""]
-        out += [
-            f"- {kind} {code_span(f.path)} ({_signed(f.size_change)})"
-            for kind, f in sorted(every, key=lambda kf: kf[1].path)
-        ]
-        out += ["", "</details>"]
-    return out
+
+
+def _count(n: int, plural: str) -> str:
+    return f"{n} {plural if n != 1 else plural.removesuffix('s')}"
 
 
 def _cell(value: str) -> str:
     return table_cell(value, code=True) if value else ""
 
 
-def _bytes(value: int) -> str:
-    return f"{value:,} bytes ({value / (1024 * 1024):.2f} MiB)"
-
-
-def _signed(value: int) -> str:
-    return f"{value:+,} bytes"
-
-
-def _delta(old: int | None, new: int) -> str:
-    return "" if old is None else f" ({_signed(new - old)})"
-
-
-def _share(value: int, limit: int) -> str:
-    return f"{100 * value / limit:.1f}%"
+def _human(value: int, signed: bool = False) -> str:
+    """Bytes for a person: `+12.0 KiB`, `3.4 MiB`, `512 bytes`."""
+    sign = ("+" if value >= 0 else "-") if signed else ("-" if value < 0 else "")
+    size = abs(value)
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{sign}{size / scale:.1f} {unit}"
+    return f"{sign}{size} bytes"

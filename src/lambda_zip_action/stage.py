@@ -15,15 +15,91 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from lambda_zip_action.credentials import HEAD_BYTES, is_secret
 from lambda_zip_action.errors import SourceError
 from lambda_zip_action.escape import plain
 
 Origin = Literal["source", "dependency", "bytecode"]
 
-# Never shipped from a source tree: build residue and VCS data.
-ALWAYS_SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn"})
+# Never shipped from a source tree, at any depth: build residue, caches and VCS data. A
+# directory holding `pyvenv.cfg` (a virtual environment) is skipped too.
+ALWAYS_SKIPPED_DIRS = frozenset(
+    {"__pycache__", ".git", ".hg", ".svn", ".pytest_cache", ".mypy_cache", ".ruff_cache",
+     ".hypothesis", ".tox", ".nox"}
+)  # fmt: skip
 ALWAYS_SKIPPED_FILES = frozenset({".DS_Store"})
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
+# Skipped at the top of a source directory that is the project itself (`app.py` beside
+# `requirements.txt`, or `--source .`): what a project holds besides the code Lambda runs.
+TOP_LEVEL_SKIPPED = (
+    "tests", "test", "dist", "build", "node_modules", "*.egg-info", ".github", ".idea",
+    ".vscode", ".aws-sam", ".serverless", "cdk.out", ".terraform", "pyproject.toml", "uv.lock",
+    "poetry.lock", "requirements*.txt", "requirements*.in", "Pipfile", "Pipfile.lock",
+    "setup.py", "setup.cfg", "tox.ini", "noxfile.py", "conftest.py", ".python-version",
+    ".gitignore", ".gitattributes", ".pre-commit-config.yaml", ".coveragerc", "README*",
+    "CHANGELOG*", "CONTRIBUTING*", "Makefile", "Dockerfile", ".dockerignore",
+    "docker-compose*.y*ml", "template.y*ml", "samconfig.toml", "serverless.y*ml", "*.tf",
+    ".terraform.lock.hcl",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SourceRules:
+    """What to leave out of one source directory.
+
+    `excludes` always win; `includes` bring back what the default rules skip or refuse (a
+    `tests/` directory, a `.env` file), never what `excludes` name. `top_level` is set when
+    the source directory is the project directory itself.
+    """
+
+    excludes: tuple[str, ...] = ()
+    includes: tuple[str, ...] = ()
+    top_level: bool = False
+    # Exact relative paths never packed: the directory the zip is written to.
+    never: tuple[str, ...] = ()
+
+    def skipped(self, relative: str, is_dir: bool, directory: Path | None = None) -> bool:
+        """Whether the source path `relative` ("/"-separated) is left out."""
+        if relative in self.never or _matches(self.excludes, relative):
+            return True
+        if _matches(self.includes, relative):
+            return False
+        name = relative.rsplit("/", 1)[-1]
+        if is_dir and (name in ALWAYS_SKIPPED_DIRS or _is_virtualenv(directory)):
+            return True
+        if not is_dir and (name in ALWAYS_SKIPPED_FILES or name.endswith(SKIPPED_SUFFIXES)):
+            return True
+        return self.top_level and "/" not in relative and _matches(TOP_LEVEL_SKIPPED, relative)
+
+    def refused_secret(self, relative: str, path: Path, root: Path) -> bool:
+        """A credential (by its name, its link target's name or its content) not asked for by
+        name in `includes`."""
+        if _matches(self.includes, relative):
+            return False
+        try:
+            with path.open("rb") as stream:
+                head = stream.read(HEAD_BYTES)
+        except OSError:
+            head = None
+        try:
+            target = path.relative_to(root).as_posix()
+        except ValueError:
+            target = relative
+        return is_secret(relative, head) or is_secret(target, None)
+
+
+def _matches(patterns: Iterable[str], relative: str) -> bool:
+    """A pattern with a "/" matches the whole path, one without matches the last name."""
+    name = relative.rsplit("/", 1)[-1]
+    for pattern in patterns:
+        target = relative if "/" in pattern.rstrip("/") else name
+        if fnmatch.fnmatchcase(target, pattern.rstrip("/")):
+            return True
+    return False
+
+
+def _is_virtualenv(directory: Path | None) -> bool:
+    return directory is not None and (directory / "pyvenv.cfg").is_file()
 
 
 @dataclass(frozen=True)
@@ -49,14 +125,33 @@ def normalized_mode(st_mode: int) -> int:
     return 0o644
 
 
+def program_mode(path: Path) -> int:
+    """An installed dependency file's mode, from its content: 0755 for programs, else 0644.
+
+    Installers disagree on a wheel's executable bits: pip (and pypa/installer) honour them only
+    when the wheel also marks the member a regular file, uv honours them always (protobuf's
+    abi3 wheel stores 0o777 without the file type: 0755 from uv, 0644 from pip). The content
+    decides instead, the same whoever installed: an ELF file (an extension module, a shared
+    library, a bundled program) or a script with a `#!` line is 0755, anything else 0644.
+    """
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4)
+    except OSError:
+        return 0o644
+    return 0o755 if head == b"\x7fELF" or head.startswith(b"#!") else 0o644
+
+
 def collect(
     root: Path,
     origin: Origin,
-    excludes: Iterable[str] = (),
+    rules: SourceRules = SourceRules(),
     never_pack: Iterable[Path] = (),
     reverse: bool = False,
 ) -> list[StagedFile]:
     """Every file and directory under `root`, following links that stay inside it.
+
+    For sources, `rules` say what is left out, and credentials are refused (see credentials).
 
     `reverse` walks each directory in reverse order: verify uses it to prove that nothing
     downstream depends on the order of the walk.
@@ -68,7 +163,7 @@ def collect(
         except OSError:
             continue
         identities.add((info.st_dev, info.st_ino))
-    walker = _Walker(root.resolve(), origin, tuple(excludes), identities)
+    walker = _Walker(root.resolve(), origin, rules, identities)
     walker.reverse = reverse
     walker.walk(walker.root, "", frozenset({walker.root}))
     walker.check_hard_links()
@@ -89,12 +184,12 @@ class _Walker:
         self,
         root: Path,
         origin: Origin,
-        excludes: tuple[str, ...],
+        rules: SourceRules,
         never_pack: set[tuple[int, int]],
     ) -> None:
         self.root = root
         self.origin: Origin = origin
-        self.excludes = excludes
+        self.rules = rules
         self.never_pack = never_pack
         self.entries: list[StagedFile] = []
         self.problems: list[str] = []
@@ -102,17 +197,10 @@ class _Walker:
         # Regular source files with more than one name: identity -> (link count, names seen).
         self.linked: dict[tuple[int, int], tuple[int, set[Path], Path]] = {}
 
-    def excluded(self, relative: str, name: str, is_dir: bool) -> bool:
-        if self.origin == "source":
-            if is_dir and name in ALWAYS_SKIPPED_DIRS:
-                return True
-            if not is_dir and (name in ALWAYS_SKIPPED_FILES or name.endswith(SKIPPED_SUFFIXES)):
-                return True
-        for pattern in self.excludes:
-            target = relative if "/" in pattern.rstrip("/") else name
-            if fnmatch.fnmatchcase(target, pattern.rstrip("/")):
-                return True
-        return False
+    def excluded(self, relative: str, is_dir: bool, real: Path) -> bool:
+        if self.origin != "source":
+            return False
+        return self.rules.skipped(relative, is_dir, real if is_dir else None)
 
     def walk(self, directory: Path, prefix: str, chain: frozenset[Path]) -> None:
         try:
@@ -153,7 +241,7 @@ class _Walker:
         else:
             real = path
         is_dir = stat.S_ISDIR(info.st_mode)
-        if self.excluded(relative, name, is_dir):
+        if self.excluded(relative, is_dir, real):
             return
         if linked and self.target_skipped(path, real, is_dir):
             return
@@ -173,15 +261,24 @@ class _Walker:
             if not os.access(real, os.R_OK):
                 self.problems.append(f"{plain(str(path))} is not readable by this user")
                 return
+            if self.origin == "source" and self.rules.refused_secret(relative, real, self.root):
+                self.problems.append(
+                    f"{plain(str(path))} looks like a credential (a .env file, a private key "
+                    "or a credentials file) and is never shipped silently: anyone who can read "
+                    "the function's code could read it. Move it out of the sources or exclude "
+                    f"it (--exclude); if it must ship, --include {plain(relative)!r}"
+                )
+                return
             if self.origin == "source" and info.st_nlink > 1:
                 count, names, first = self.linked.get(
                     (info.st_dev, info.st_ino), (info.st_nlink, set(), path)
                 )
                 names.add(real)
                 self.linked[(info.st_dev, info.st_ino)] = (count, names, first)
-            self.entries.append(
-                StagedFile(relative, real, normalized_mode(info.st_mode), self.origin, info.st_size)
+            mode = (
+                program_mode(real) if self.origin == "dependency" else normalized_mode(info.st_mode)
             )
+            self.entries.append(StagedFile(relative, real, mode, self.origin, info.st_size))
         else:
             kind = (
                 "FIFO"
@@ -224,30 +321,34 @@ class _Walker:
         """
         relative = target.relative_to(self.root).as_posix()
         parts = relative.split("/") if relative != "." else []
-        if self.origin == "source":
-            skipped_dir = next((p for p in parts[:-1] if p in ALWAYS_SKIPPED_DIRS), None)
-            last = parts[-1] if parts else ""
-            if skipped_dir is None and (
-                (is_dir and last in ALWAYS_SKIPPED_DIRS)
-                or (
-                    not is_dir and (last in ALWAYS_SKIPPED_FILES or last.endswith(SKIPPED_SUFFIXES))
-                )
-            ):
-                skipped_dir = last
-            if skipped_dir is not None:
-                self.problems.append(
-                    f"{plain(str(link))} is a symlink to {plain(relative)}, inside "
-                    f"{plain(skipped_dir)}, which is never packed; remove the link or "
-                    "exclude it (--exclude)"
-                )
-                return True
-        if not parts:
+        if not parts or self.origin != "source":
             return False
-        for pattern in self.excludes:
-            target_name = relative if "/" in pattern.rstrip("/") else parts[-1]
-            if fnmatch.fnmatchcase(target_name, pattern.rstrip("/")):
-                return True
-        return False
+        skipped = next(
+            (
+                "/".join(parts[: depth + 1])
+                for depth in range(len(parts))
+                if self.rules.skipped(
+                    "/".join(parts[: depth + 1]),
+                    depth < len(parts) - 1 or is_dir,
+                    self.root.joinpath(*parts[: depth + 1])
+                    if depth < len(parts) - 1 or is_dir
+                    else None,
+                )
+            ),
+            None,
+        )
+        if skipped is None:
+            return False
+        last = skipped.rsplit("/", 1)[-1]
+        always = last in ALWAYS_SKIPPED_DIRS or _is_virtualenv(self.root / skipped)
+        if _matches(self.rules.excludes, skipped) or not always:
+            return True
+        self.problems.append(
+            f"{plain(str(link))} is a symlink to {plain(relative)}, inside "
+            f"{plain(skipped)}, which is never packed; remove the link or "
+            "exclude it (--exclude)"
+        )
+        return True
 
     def check_hard_links(self) -> None:
         """Refuse a file whose other names lie outside the sources (a hard link to elsewhere).

@@ -51,12 +51,27 @@ class EntryExplanation:
 
 
 @dataclass(frozen=True)
-class VerifyResult:
-    first: BuildResult
+class LayerVerification:
+    """With --split: the layer zip's side of the proof."""
+
     second_sha256: str
     reproducible: bool
     differences: DiffResult | None
     entries: tuple[EntryExplanation, ...]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    first: BuildResult
+    second_sha256: str
+    function_reproducible: bool
+    differences: DiffResult | None
+    entries: tuple[EntryExplanation, ...]
+    layer: LayerVerification | None = None
+
+    @property
+    def reproducible(self) -> bool:
+        return self.function_reproducible and (self.layer is None or self.layer.reproducible)
 
     @property
     def exit_code(self) -> int:
@@ -100,12 +115,14 @@ def verify(
             on_event(Event("stage", "Waiting for the verifying rebuild"))
         second_zip = rebuild.finish(on_event)
         on_event(Event("stage", "Comparing the two builds"))
-        second_sha = _sha256(second_zip)
-        if second_sha == first.archive.sha256:
-            return VerifyResult(first, second_sha, True, None, ())
-        differences = diff(config.output, second_zip)
-        entries = explain_entries(config.output, second_zip, differences)
-        return VerifyResult(first, second_sha, False, differences, entries)
+        layer = None
+        if first.layer is not None:
+            layer = LayerVerification(*_compare(first.layer.output, first.layer.archive.sha256,
+                                                _rebuilt_layer(second_zip)))  # fmt: skip
+        second_sha, same, differences, entries = _compare(
+            config.output, first.archive.sha256, second_zip
+        )
+        return VerifyResult(first, second_sha, same, differences, entries, layer)
     finally:
         if rebuild is not None:
             rebuild.stop()
@@ -154,8 +171,12 @@ def rebuild_invocation(
         command += ["--requirements", str(config.requirements)]
     for pattern in config.excludes:
         command += ["--exclude", pattern]
+    for pattern in config.includes:
+        command += ["--include", pattern]
     if config.no_build:
         command.append("--no-build")
+    if config.split:
+        command += ["--split", "--layer-output", str(_rebuilt_layer(output))]
     if interpreter is not None:
         command += ["--python", str(interpreter)]
     else:
@@ -173,6 +194,20 @@ def rebuild_invocation(
         child_env.pop("SOURCE_DATE_EPOCH", None)
     # umask 077 set by a shell in the child rather than a preexec_fn in this process.
     return ["/bin/sh", "-c", 'umask 077 && exec "$0" "$@"', *command], child_env, deep
+
+
+def _compare(
+    first: Path, first_sha: str, second: Path
+) -> tuple[str, bool, DiffResult | None, tuple[EntryExplanation, ...]]:
+    second_sha = _sha256(second)
+    if second_sha == first_sha:
+        return second_sha, True, None, ()
+    differences = diff(first, second)
+    return second_sha, False, differences, explain_entries(first, second, differences)
+
+
+def _rebuilt_layer(second_zip: Path) -> Path:
+    return second_zip.with_name("layer-" + second_zip.name)
 
 
 class _Rebuild:
@@ -322,19 +357,47 @@ def _explain_pyc(old: bytes, new: bytes) -> str:
 
 
 def render_verify(result: VerifyResult) -> str:
-    first = result.first.archive.sha256
-    if result.reproducible:
-        return f"reproducible: both builds are {first}\n"
+    text = _render_one(
+        result.first.archive.sha256,
+        result.second_sha256,
+        result.function_reproducible,
+        result.differences,
+        result.entries,
+        "" if result.layer is None else "function zip ",
+    )
+    if result.layer is not None and result.first.layer is not None:
+        layer = result.layer
+        text += _render_one(
+            result.first.layer.archive.sha256,
+            layer.second_sha256,
+            layer.reproducible,
+            layer.differences,
+            layer.entries,
+            "layer zip ",
+        )
+    return text
+
+
+def _render_one(
+    first: str,
+    second: str,
+    reproducible: bool,
+    differences: DiffResult | None,
+    entries: tuple[EntryExplanation, ...],
+    what: str,
+) -> str:
+    if reproducible:
+        return f"{what}reproducible: both builds are {first}\n"
     lines = [
-        "NOT reproducible:",
+        f"{what}NOT reproducible:",
         f"  first build   {first}",
-        f"  second build  {result.second_sha256}",
+        f"  second build  {second}",
     ]
-    if result.entries:
+    if entries:
         lines.append("Entries whose content differs:")
-        for entry in result.entries:
+        for entry in entries:
             lines.append(f"  {entry.name}: {entry.detail}")
-    if result.differences is not None:
+    if differences is not None:
         lines.append("")
-        lines.append(render_text(result.differences).rstrip())
+        lines.append(render_text(differences).rstrip())
     return "\n".join(lines) + "\n"

@@ -5,6 +5,7 @@ import pydantic_core
 import setuptools
 import yaml
 import zope.interface
+from google.protobuf import descriptor_pb2
 
 
 def handler(event, context):
@@ -17,4 +18,5 @@ def handler(event, context):
         "zope": zope.interface.Interface.__name__,
         "widgets": jupyterlab_widgets.__name__,
         "setuptools": setuptools.__version__,
+        "protobuf": descriptor_pb2.FileDescriptorProto.__name__,
     }

@@ -1,0 +1,26 @@
+"""What a credential looks like, for staging (refuse to ship it) and inspect (report it).
+
+By name: `.env` files (not `.env.example` and other templates), `.netrc`, `.pypirc`,
+`.git-credentials`, `.npmrc`, `.aws/credentials`, `.docker/config.json`, SSH private keys
+(`id_rsa`, `id_ed25519`, ...). By content: a PEM private key, whatever the file is called. A
+certificate bundle (`cacert.pem`: `BEGIN CERTIFICATE`) is not a secret.
+"""
+
+from __future__ import annotations
+
+import re
+
+HEAD_BYTES = 64
+
+_NAMES = re.compile(
+    r"(^|/)(\.env(\.[^/]*)?|\.netrc|\.pypirc|\.git-credentials|\.npmrc|"
+    r"\.aws/credentials|\.docker/config\.json|id_(rsa|dsa|ecdsa|ed25519))$"
+)
+_TEMPLATES = re.compile(r"\.env\.(example|sample|template|dist)$")
+
+
+def is_secret(name: str, head: bytes | None) -> bool:
+    """`name` ("/"-separated) or the first HEAD_BYTES of its content mark a credential."""
+    if _NAMES.search(name) and not _TEMPLATES.search(name):
+        return True
+    return head is not None and head.startswith(b"-----BEGIN") and b"PRIVATE KEY" in head
