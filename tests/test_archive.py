@@ -15,13 +15,13 @@ from lambda_zip_action.archive import (
     DeflateCache,
     atomic_output,
     content_digest,
-    dos_datetime,
     reference_zlib,
     write_zip,
 )
 from lambda_zip_action.diff import diff
 from lambda_zip_action.inspection import inspect_zip, inspection_exit_code
 from lambda_zip_action.stage import collect, merge
+from lambda_zip_action.zipformat import to_dos
 
 
 def make_tree(root: Path, umask_mode: int = 0o644) -> Path:
@@ -92,7 +92,7 @@ def test_source_date_epoch_is_read_in_utc(tmp_path: Path, monkeypatch: pytest.Mo
     data = build_zip(make_tree(tmp_path / "t"), tmp_path / "out.zip", epoch=1_700_000_000)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert {info.date_time for info in archive.infolist()} == {(2023, 11, 14, 22, 13, 20)}
-    assert dos_datetime(None) == ((0 << 9) | (1 << 5) | 1, 0)
+    assert to_dos(None) == ((0 << 9) | (1 << 5) | 1, 0)
 
 
 def test_content_digest_ignores_compression_but_not_content(tmp_path: Path) -> None:

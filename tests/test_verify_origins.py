@@ -314,10 +314,7 @@ def test_time_stamping_sdist_is_caught(origin: str, installer: str, tmp_path: Pa
     assert result.returncode == 1, explain(result)
     assert "NOT reproducible:" in result.stdout, explain(result)
     # The first build says what it built from source.
-    assert (
-        f"built from source distributions on this machine, running their build scripts: "
-        f"{NAME} {VERSION}" in result.stderr
-    ), explain(result)
+    assert f"running their build scripts: {NAME} {VERSION}" in result.stderr, explain(result)
     entries = changed_entries(result.stdout)
     module = entries.get(f"{NAME}/_built.py", "")
     assert module.startswith("text differs:"), entries

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from lambda_zip_action.errors import ArchiveReadError
+from lambda_zip_action.zipformat import EXTRA_EXTENDED_TIMESTAMP, EXTRA_UNIX_IDS
 from lambda_zip_action.zipread import (
-    EXTRA_EXTENDED_TIMESTAMP,
-    EXTRA_UNIX_IDS,
     ZipReader,
     extended_timestamp,
     read_archive,

@@ -20,7 +20,6 @@ import re
 import stat
 import struct
 import tempfile
-import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -31,14 +30,27 @@ from typing import BinaryIO
 
 from lambda_zip_action.errors import OutputError
 from lambda_zip_action.stage import StagedFile
+from lambda_zip_action.zipformat import (
+    CENTRAL,
+    CENTRAL_SIG,
+    COUNT_LIMIT,
+    EOCD,
+    EOCD64,
+    EOCD64_LOCATOR,
+    EOCD64_LOCATOR_SIG,
+    EOCD64_SIG,
+    EOCD_SIG,
+    FLAG_UTF8,
+    LOCAL,
+    LOCAL_SIG,
+    UNIX,
+    ZIP64_LIMIT,
+    to_dos,
+)
 
-DOS_EPOCH = 315532800  # 1980-01-01 00:00:00 UTC, the earliest date a zip can hold
-VERSION_MADE_BY = (3 << 8) | 20  # unix, spec 2.0
+VERSION_MADE_BY = (UNIX << 8) | 20  # unix, spec 2.0
 VERSION_NEEDED = 20
 VERSION_ZIP64 = 45
-FLAG_UTF8 = 0x800
-ZIP64_LIMIT = 0xFFFFFFFF
-COUNT_LIMIT = 0xFFFF
 
 
 @dataclass(frozen=True)
@@ -58,14 +70,6 @@ class ArchiveResult:
     md5: str
     size: int
     content_digest: str
-
-
-def dos_datetime(epoch: int | None) -> tuple[int, int]:
-    """(date, time) fields for `epoch` read in UTC; DOS time has 2-second resolution."""
-    moment = time.gmtime(max(epoch if epoch is not None else DOS_EPOCH, DOS_EPOCH))
-    date = ((moment.tm_year - 1980) << 9) | (moment.tm_mon << 5) | moment.tm_mday
-    clock = (moment.tm_hour << 11) | (moment.tm_min << 5) | (moment.tm_sec // 2)
-    return date, clock
 
 
 def reference_zlib(version: str = zlib.ZLIB_RUNTIME_VERSION) -> bool:
@@ -244,7 +248,7 @@ def write_zip(
     Batches are compressed in threads (zlib releases the GIL) and written in order; a bounded
     window of batches in flight keeps memory at a few batches plus the largest file.
     """
-    date, clock = dos_datetime(epoch)
+    date, clock = to_dos(epoch)
     writer = _HashingWriter(out)
     central: list[bytes] = []
     written: list[WrittenEntry] = []
@@ -301,9 +305,8 @@ def _write_entry(
     version = VERSION_ZIP64 if big else VERSION_NEEDED
     local_extra = struct.pack("<HHQQ", 1, 16, packed.size, compressed) if big else b""
     writer.write(
-        struct.pack(
-            "<IHHHHHIIIHH",
-            0x04034B50,
+        LOCAL.pack(
+            LOCAL_SIG,
             version,
             flags,
             packed.method,
@@ -333,9 +336,8 @@ def _write_entry(
     if fields:
         version = VERSION_ZIP64
     return (
-        struct.pack(
-            "<IHHHHHHIIIHHHHHII",
-            0x02014B50,
+        CENTRAL.pack(
+            CENTRAL_SIG,
             VERSION_MADE_BY,
             version,
             flags,
@@ -367,9 +369,8 @@ def _write_end(writer: _HashingWriter, central: list[bytes]) -> None:
     if count >= COUNT_LIMIT or start >= ZIP64_LIMIT or size >= ZIP64_LIMIT:
         zip64_end = writer.offset
         writer.write(
-            struct.pack(
-                "<IQHHIIQQQQ",
-                0x06064B50,
+            EOCD64.pack(
+                EOCD64_SIG,
                 44,
                 VERSION_ZIP64,
                 VERSION_ZIP64,
@@ -381,9 +382,9 @@ def _write_end(writer: _HashingWriter, central: list[bytes]) -> None:
                 start,
             )
         )
-        writer.write(struct.pack("<IIQI", 0x07064B50, 0, zip64_end, 1))
+        writer.write(EOCD64_LOCATOR.pack(EOCD64_LOCATOR_SIG, 0, zip64_end, 1))
         count, size, start = COUNT_LIMIT, min(size, ZIP64_LIMIT), ZIP64_LIMIT
-    writer.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, size, start, 0))
+    writer.write(EOCD.pack(EOCD_SIG, 0, 0, count, count, size, start, 0))
 
 
 @contextlib.contextmanager

@@ -164,8 +164,9 @@ def build(
         )
         if installed.built_from_source:
             warn(
-                f"built from source distributions on this machine, running their build "
-                f"scripts: {', '.join(installed.built_from_source)}; --no-build refuses them"
+                f"built on this machine from source (an sdist or a local directory), running "
+                f"their build scripts: {', '.join(installed.built_from_source)}; --no-build "
+                "refuses them"
             )
 
         on_event(Event("stage", "Staging sources"))

@@ -19,7 +19,8 @@ from lambda_zip_action.config import BuildConfig, make_config
 from lambda_zip_action.errors import LambdaZipError
 from lambda_zip_action.escape import plain
 from lambda_zip_action.events import Event
-from lambda_zip_action.runtimes import ARCHITECTURES, DEFAULT_PYTHON_VERSION, LAYOUTS, RUNTIMES
+from lambda_zip_action.options import add_build_options, given
+from lambda_zip_action.runtimes import ARCHITECTURES, RUNTIMES
 from lambda_zip_action.verify import render_verify, verify
 
 
@@ -32,109 +33,7 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="project directory: holds pyproject.toml and the lock (default: .)",
     )
-    add(
-        "--source",
-        dest="sources",
-        action="append",
-        type=Path,
-        metavar="DIR",
-        help="directory whose contents go to the archive root; repeatable (default: src/, else "
-        "the project directory when modules lie at its top)",
-    )
-    add(
-        "--requirements",
-        type=Path,
-        metavar="FILE",
-        help="requirements.txt, uv.lock, poetry.lock or pyproject.toml (default: found in the "
-        "project: uv.lock, poetry.lock, requirements.txt)",
-    )
-    add(
-        "--python-version",
-        choices=list(RUNTIMES),
-        metavar="X.Y",
-        help=f"Lambda Python runtime: {', '.join(RUNTIMES)} (default: from the project's "
-        f"requires-python and .python-version, else {DEFAULT_PYTHON_VERSION})",
-    )
-    add(
-        "--architecture",
-        choices=[*ARCHITECTURES, "aarch64"],
-        help="Lambda architecture (default: x86_64)",
-    )
-    add("--installer", choices=["uv", "pip"], help="installer for dependencies (default: uv)")
-    add(
-        "--python",
-        type=Path,
-        metavar="PATH",
-        help="CPython of exactly the target version, for bytecode (default: found on this machine)",
-    )
-    add(
-        "--layout",
-        choices=list(LAYOUTS),
-        help="function: package at the root; layer: everything under python/ (default: function)",
-    )
-    add("--output", type=Path, metavar="FILE", help="the zip to write (default: dist/lambda.zip)")
-    add(
-        "--split",
-        action="store_const",
-        const=True,
-        help="write the dependencies as a layer zip of their own (python/...) beside a function "
-        "zip holding your code only",
-    )
-    add(
-        "--layer-output",
-        type=Path,
-        metavar="FILE",
-        help="with --split, the layer zip to write (default: <output stem>-layer.zip beside "
-        "--output)",
-    )
-    add(
-        "--manifest",
-        type=Path,
-        metavar="FILE",
-        help="the manifest to write (default: <output>.manifest.json)",
-    )
-    add(
-        "--exclude",
-        dest="excludes",
-        action="append",
-        metavar="GLOB",
-        help="leave out source paths matching GLOB (a name, or a path with /); repeatable",
-    )
-    add(
-        "--include",
-        dest="includes",
-        action="append",
-        metavar="GLOB",
-        help="ship source paths matching GLOB that are skipped by default (tests/ at the top of "
-        "a top-level layout) or refused (a .env file, a private key); repeatable",
-    )
-    add(
-        "--no-compile",
-        dest="compile",
-        action="store_const",
-        const=False,
-        help="ship no bytecode (every cold start then compiles all code)",
-    )
-    add("--compression-level", type=int, metavar="N", help="deflate level 0-9 (default: 6)")
-    add(
-        "--source-invalidation",
-        choices=["checked-hash", "unchecked-hash"],
-        help="bytecode mode for your own code (dependencies always use unchecked-hash; "
-        "default: checked-hash)",
-    )
-    add(
-        "--fail-on-size-limit",
-        action="store_const",
-        const=True,
-        help="fail instead of warning when the package exceeds Lambda's size limits",
-    )
-    add(
-        "--no-build",
-        action="store_const",
-        const=True,
-        help="refuse every source distribution (uv --no-build, pip --only-binary=:all:): no "
-        "dependency's build script runs on this machine; local path dependencies fail too",
-    )
+    add_build_options(parser)
     add("--jobs", type=int, metavar="N", help="parallel workers (never changes the bytes)")
     add(
         "--cache-dir",
@@ -256,16 +155,8 @@ def _github_commands(commands: Any) -> None:
     )
 
 
-BUILD_OPTION_NAMES = (
-    "sources", "requirements", "python_version", "architecture", "installer", "python",
-    "layout", "output", "manifest", "excludes", "includes", "compile", "compression_level",
-    "source_invalidation", "fail_on_size_limit", "no_build", "split", "layer_output",
-)  # fmt: skip
-
-
 def config_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> BuildConfig:
-    options: dict[str, Any] = {name: getattr(args, name) for name in BUILD_OPTION_NAMES}
-    return make_config(args.project, options, env.get("SOURCE_DATE_EPOCH"))
+    return make_config(args.project, given(args), env.get("SOURCE_DATE_EPOCH"))
 
 
 class _Progress:

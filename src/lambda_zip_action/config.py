@@ -22,6 +22,7 @@ from typing import Any, Literal, cast
 
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.markdown import visible
+from lambda_zip_action.options import COMMAND_LINE_ONLY, LIST_OPTIONS, PATH_OPTIONS, SETTINGS
 from lambda_zip_action.project import default_sources, target_python
 from lambda_zip_action.runtimes import (
     ARCHITECTURES,
@@ -84,32 +85,6 @@ class BuildConfig:
         return RUNTIMES[self.python_version]
 
 
-# Settings that run a program or weaken a safety check: command line (or action input) only.
-COMMAND_LINE_ONLY = {"python": "--python", "no-build": "--no-build"}
-PATH_SETTINGS = ("sources", "requirements", "output", "manifest", "layer_output")
-
-# Names accepted in [tool.lambda-zip], mapped to the option they set.
-SETTINGS = {
-    "source": "sources",
-    "requirements": "requirements",
-    "python-version": "python_version",
-    "architecture": "architecture",
-    "installer": "installer",
-    "python": "python",
-    "layout": "layout",
-    "output": "output",
-    "manifest": "manifest",
-    "exclude": "excludes",
-    "include": "includes",
-    "compile": "compile",
-    "compression-level": "compression_level",
-    "source-invalidation": "source_invalidation",
-    "fail-on-size-limit": "fail_on_size_limit",
-    "split": "split",
-    "layer-output": "layer_output",
-}
-
-
 def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
     """Return `[tool.lambda-zip]` of the project's pyproject.toml, keyed by option name."""
     path = project_dir / "pyproject.toml"
@@ -140,11 +115,11 @@ def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
             f"known settings are {', '.join(sorted(SETTINGS))}."
         )
     settings: dict[str, Any] = {SETTINGS[key]: value for key, value in table.items()}
-    for key in ("sources", "excludes", "includes"):
+    for key in LIST_OPTIONS:
         if isinstance(settings.get(key), str):
             settings[key] = [settings[key]]
     escaping: list[str] = []
-    for key in PATH_SETTINGS:
+    for key in PATH_OPTIONS:
         value = settings.get(key)
         if isinstance(value, list):
             settings[key] = [_inside(project_dir, str(item), key, escaping) for item in value]

@@ -33,16 +33,18 @@ from packaging.version import InvalidVersion, Version
 from lambda_zip_action.errors import ArchiveReadError, ConfigError
 from lambda_zip_action.escape import plain as _plain
 from lambda_zip_action.records import bytecode_source
-from lambda_zip_action.zipread import (
-    CHUNK,
+from lambda_zip_action.zipformat import (
     EXTRA_EXTENDED_TIMESTAMP,
     EXTRA_UNIX_IDS,
     FLAG_DATA_DESCRIPTOR,
+    from_dos,
+)
+from lambda_zip_action.zipread import (
+    CHUNK,
     ExtraField,
     ZipArchive,
     ZipEntry,
     ZipReader,
-    dos_datetime,
     extended_timestamp,
     format_unix_time,
     unix_ids,
@@ -478,7 +480,7 @@ def _pair(old: str, new: str) -> str:
 
 
 def _dos_text(entry: ZipEntry) -> str:
-    y, mo, d, h, mi, s = dos_datetime(entry.dos_date, entry.dos_time)
+    y, mo, d, h, mi, s = from_dos(entry.dos_date, entry.dos_time)
     return f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}"
 
 

@@ -23,7 +23,8 @@ from lambda_zip_action.escape import plain as _plain
 from lambda_zip_action.limits import UNZIPPED_LIMIT, ZIPPED_LIMIT
 from lambda_zip_action.records import bytecode_source
 from lambda_zip_action.runtimes import ARCHITECTURES, RUNTIMES
-from lambda_zip_action.zipread import UNIX, ZipEntry, ZipFinding, ZipReader
+from lambda_zip_action.zipformat import UNIX
+from lambda_zip_action.zipread import ZipEntry, ZipFinding, ZipReader
 
 Severity = Literal["error", "warning", "info"]
 

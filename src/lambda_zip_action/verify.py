@@ -33,6 +33,7 @@ from lambda_zip_action.diff import DiffResult, diff, render_text
 from lambda_zip_action.errors import LambdaZipError
 from lambda_zip_action.events import Event, Listener, ignore
 from lambda_zip_action.launch import self_command
+from lambda_zip_action.options import rebuild_arguments
 
 PYC_HEADER = 16
 SHOWN_DIFF_LINES = 12
@@ -150,37 +151,21 @@ def rebuild_invocation(
     deep = directory / "a" / "much" / "deeper" / "temporary" / "directory"
     deep.mkdir(parents=True)
     output = directory / "rebuild" / config.output.name
+    overrides: dict[str, object] = {
+        "output": output,
+        "python": interpreter,
+        "compile": interpreter is not None,
+    }
+    if config.split:
+        overrides["layer_output"] = _rebuilt_layer(output)
     command = [
-        *self_command(), "build",
-        "--project", str(config.project_dir),
-        "--python-version", config.python_version,
-        "--architecture", config.architecture,
-        "--installer", config.installer,
-        "--layout", config.layout,
-        "--output", str(output),
-        "--compression-level", str(config.compression_level),
-        "--source-invalidation", config.source_invalidation,
+        *self_command(), "build", "--project", str(config.project_dir),
+        *rebuild_arguments(config, overrides),
         "--jobs", str(rebuild_workers(workers)),
         "--reverse-traversal", "--rebuild-sdists", "--no-cache", "--json",
     ]  # fmt: skip
     for label in rebuilt:
         command += ["--rebuild-from-source", label]
-    for source in config.sources:
-        command += ["--source", str(source)]
-    if config.requirements is not None:
-        command += ["--requirements", str(config.requirements)]
-    for pattern in config.excludes:
-        command += ["--exclude", pattern]
-    for pattern in config.includes:
-        command += ["--include", pattern]
-    if config.no_build:
-        command.append("--no-build")
-    if config.split:
-        command += ["--split", "--layer-output", str(_rebuilt_layer(output))]
-    if interpreter is not None:
-        command += ["--python", str(interpreter)]
-    else:
-        command.append("--no-compile")
     child_env = {
         **env,
         "TMPDIR": str(deep),

@@ -24,36 +24,33 @@ from types import TracebackType
 from typing import BinaryIO
 
 from lambda_zip_action.errors import ArchiveReadError
+from lambda_zip_action.zipformat import (
+    CENTRAL,
+    CENTRAL_SIG,
+    DEFLATED,
+    DESCRIPTOR_SIG,
+    EOCD,
+    EOCD64,
+    EOCD64_LOCATOR,
+    EOCD64_LOCATOR_SIG,
+    EOCD64_SIG,
+    EOCD_SIG,
+    EXTRA_HEADER,
+    EXTRA_ZIP64,
+    FLAG_DATA_DESCRIPTOR,
+    FLAG_ENCRYPTED,
+    FLAG_UTF8,
+    LOCAL,
+    LOCAL_SIG,
+    STORED,
+    from_dos,
+)
 
 CHUNK = 64 * 1024
 # The EOCD record (22 bytes) ends the file, followed by a comment of at most 65,535 bytes.
 EOCD_SEARCH = 22 + 0xFFFF
 
-_EOCD = struct.Struct("<IHHHHIIH")
-_EOCD64_LOCATOR = struct.Struct("<IIQI")
-_EOCD64 = struct.Struct("<IQHHIIQQQQ")
-_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
-_LOCAL = struct.Struct("<IHHHHHIIIHH")
-_EXTRA_HEADER = struct.Struct("<HH")
-
-_EOCD_SIG = 0x06054B50
-_EOCD64_LOCATOR_SIG = 0x07064B50
-_EOCD64_SIG = 0x06064B50
-_CENTRAL_SIG = 0x02014B50
-_LOCAL_SIG = 0x04034B50
-_DESCRIPTOR_SIG = 0x08074B50
-
-FLAG_ENCRYPTED = 0x1
-FLAG_DATA_DESCRIPTOR = 0x8
-FLAG_UTF8 = 0x800
-STORED = 0
-DEFLATED = 8
 SUPPORTED_METHODS = (STORED, DEFLATED)
-UNIX = 3
-
-EXTRA_ZIP64 = 0x0001
-EXTRA_EXTENDED_TIMESTAMP = 0x5455
-EXTRA_UNIX_IDS = 0x7875
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -164,7 +161,7 @@ class ZipEntry:
 
     @property
     def date_time(self) -> tuple[int, int, int, int, int, int]:
-        return dos_datetime(self.dos_date, self.dos_time)
+        return from_dos(self.dos_date, self.dos_time)
 
 
 @dataclass(frozen=True)
@@ -193,17 +190,6 @@ class _Stop(Exception):
     def __init__(self, finding: ZipFinding) -> None:
         super().__init__(finding.message)
         self.finding = finding
-
-
-def dos_datetime(dos_date: int, dos_time: int) -> tuple[int, int, int, int, int, int]:
-    return (
-        (dos_date >> 9) + 1980,
-        (dos_date >> 5) & 0xF,
-        dos_date & 0x1F,
-        dos_time >> 11,
-        (dos_time >> 5) & 0x3F,
-        (dos_time & 0x1F) * 2,
-    )
 
 
 def format_unix_time(seconds: int) -> str:
@@ -249,7 +235,7 @@ def _parse_extra(raw: bytes) -> tuple[tuple[ExtraField, ...], bool]:
     fields: list[ExtraField] = []
     pos = 0
     while pos + 4 <= len(raw):
-        header_id, size = _EXTRA_HEADER.unpack_from(raw, pos)
+        header_id, size = EXTRA_HEADER.unpack_from(raw, pos)
         if pos + 4 + size > len(raw):
             return tuple(fields), False
         fields.append(ExtraField(header_id, raw[pos + 4 : pos + 4 + size]))
@@ -535,8 +521,8 @@ class _Parser:
         cd_end = eocd_pos
         zip64 = False
         if eocd_pos >= 20:
-            locator = _EOCD64_LOCATOR.unpack(self.read_at(eocd_pos - 20, 20))
-            if locator[0] == _EOCD64_LOCATOR_SIG:
+            locator = EOCD64_LOCATOR.unpack(self.read_at(eocd_pos - 20, 20))
+            if locator[0] == EOCD64_LOCATOR_SIG:
                 zip64 = True
                 cd_end, count, cd_size, cd_offset, disk, cd_disk = self.zip64_eocd(
                     eocd_pos, locator[2]
@@ -580,12 +566,12 @@ class _Parser:
     def find_eocd(self, size: int) -> tuple[int, tuple[int, ...]]:
         start = max(0, size - EOCD_SEARCH)
         tail = self.read_at(start, size - start)
-        signature = struct.pack("<I", _EOCD_SIG)
+        signature = struct.pack("<I", EOCD_SIG)
         pos = tail.rfind(signature)
         loose: tuple[int, tuple[int, ...]] | None = None
         while pos >= 0:
             if pos + 22 <= len(tail):
-                fields = _EOCD.unpack_from(tail, pos)
+                fields = EOCD.unpack_from(tail, pos)
                 end = pos + 22 + fields[7]
                 if end == len(tail):
                     return start + pos, fields
@@ -603,12 +589,12 @@ class _Parser:
         return loose
 
     def zip64_eocd(self, eocd_pos: int, offset: int) -> tuple[int, int, int, int, int, int]:
-        for candidate in (offset, eocd_pos - 20 - _EOCD64.size):
+        for candidate in (offset, eocd_pos - 20 - EOCD64.size):
             if candidate < 0:
                 continue
-            raw = self.read_at(candidate, _EOCD64.size)
-            if len(raw) == _EOCD64.size and _EOCD64.unpack(raw)[0] == _EOCD64_SIG:
-                fields = _EOCD64.unpack(raw)
+            raw = self.read_at(candidate, EOCD64.size)
+            if len(raw) == EOCD64.size and EOCD64.unpack(raw)[0] == EOCD64_SIG:
+                fields = EOCD64.unpack(raw)
                 return candidate, fields[7], fields[8], fields[9], fields[4], fields[5]
         raise self.fail("its zip64 end-of-central-directory record is missing")
 
@@ -630,8 +616,8 @@ class _Parser:
                 )
             if pos + 46 > size:
                 raise self.fail(f"central directory record {index} is cut short")
-            fields = _CENTRAL.unpack_from(data, pos)
-            if fields[0] != _CENTRAL_SIG:
+            fields = CENTRAL.unpack_from(data, pos)
+            if fields[0] != CENTRAL_SIG:
                 raise self.fail(f"central directory record {index} has a bad signature")
             name_len, extra_len, comment_len = fields[10], fields[11], fields[12]
             end = pos + 46 + name_len + extra_len + comment_len
@@ -723,12 +709,12 @@ class _Parser:
     def local_header(
         self, name: str, central_name: bytes, offset: int, compressed_size: int
     ) -> LocalHeader | None:
-        raw = self.read_at(offset, _LOCAL.size)
-        if len(raw) != _LOCAL.size or _LOCAL.unpack(raw)[0] != _LOCAL_SIG:
+        raw = self.read_at(offset, LOCAL.size)
+        if len(raw) != LOCAL.size or LOCAL.unpack(raw)[0] != LOCAL_SIG:
             why = f"no local header at offset {offset}"
             self.findings.append(ZipFinding("bad-local-header", why, name))
             return None
-        _, needed, flags, method, dos_time, dos_date, crc, csize, usize, nlen, elen = _LOCAL.unpack(
+        _, needed, flags, method, dos_time, dos_date, crc, csize, usize, nlen, elen = LOCAL.unpack(
             raw
         )
         tail = self.fh.read(nlen + elen)
@@ -746,11 +732,11 @@ class _Parser:
         if name_bytes != central_name:
             why = "the local header names another file than the central directory"
             self.findings.append(ZipFinding("name-mismatch", why, name))
-        data_offset = offset + _LOCAL.size + nlen + elen
+        data_offset = offset + LOCAL.size + nlen + elen
         data_end = data_offset + compressed_size
         if flags & FLAG_DATA_DESCRIPTOR:
             zip64 = any(f.header_id == EXTRA_ZIP64 for f in extra)
-            has_sig = self.read_at(data_end, 4) == struct.pack("<I", _DESCRIPTOR_SIG)
+            has_sig = self.read_at(data_end, 4) == struct.pack("<I", DESCRIPTOR_SIG)
             data_end += (4 if has_sig else 0) + (20 if zip64 else 12)
         return LocalHeader(
             offset=offset,
