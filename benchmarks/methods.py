@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,25 @@ class Tools:
     lambda_zip: Path
     uv: Path
     has_verify: bool  # whether `lambda-zip build --verify` exists in this checkout
+    # The interpreter that runs lambda-zip (the console script's): (d) and (e) run the same CLI
+    # through OWN_RSS_WRAPPER, which also reports the tool's own peak RSS.
+    harness_python: Path = Path(sys.executable)
+
+
+# `lambda-zip ARGS` as the console script runs it (cli.main), then the peak resident set of this
+# process alone (getrusage RUSAGE_SELF: threads included, uv, pip and the compilers excluded)
+# written to the file named by the first argument.
+OWN_RSS_WRAPPER = """
+import resource, sys
+report = sys.argv.pop(1)
+from lambda_zip_action.cli import main
+try:
+    code = main(sys.argv[1:])
+finally:
+    with open(report, "w") as stream:
+        stream.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
+raise SystemExit(code)
+"""
 
 
 @dataclass(frozen=True)
@@ -47,6 +67,7 @@ class Outcome:
     seconds: float
     peak_rss: int  # bytes: the largest resident set of any process in the method's tree
     archive: Path
+    own_rss: int | None = None  # bytes: the lambda-zip process alone ((d) and (e))
 
 
 class MethodFailed(Exception):
@@ -102,6 +123,10 @@ class Job:
     @property
     def archive(self) -> Path:
         return self.work / "lambda.zip"
+
+    @property
+    def own_rss_report(self) -> Path:
+        return self.work / "own-rss"
 
 
 def _pip_install(job: Job, target: Path, compile_bytecode: bool) -> int:
@@ -164,7 +189,7 @@ def uv_zip(job: Job) -> int:
 
 def _lambda_zip(job: Job, output: Path, *extra: str) -> list[str]:
     return [
-        str(job.tools.lambda_zip), "build",
+        str(job.tools.harness_python), "-c", OWN_RSS_WRAPPER, str(job.own_rss_report), "build",
         "--project", str(job.fixture),
         "--python-version", PYTHON_VERSION,
         "--python", str(job.tools.python),
@@ -215,4 +240,5 @@ def measure(method: Method, job: Job) -> Outcome:
     seconds = time.perf_counter() - started
     if not job.archive.is_file():
         raise MethodFailed(f"({method.key}) {method.label} wrote no {job.archive}")
-    return Outcome(seconds, peak, job.archive)
+    own = int(job.own_rss_report.read_text()) if job.own_rss_report.is_file() else None
+    return Outcome(seconds, peak, job.archive, own)

@@ -23,9 +23,12 @@ from pathlib import Path
 from benchmarks.methods import METHODS, Caches, Job, MethodFailed, Tools, child_env, measure
 from benchmarks.probes import archive_times, import_times, machine, package_shape, versions
 from benchmarks.report import Results, Sample, write
+from benchmarks.stages import profile
 
 PROJECTS = Path(__file__).resolve().parent / "projects"
 FIXTURES = ("small", "medium", "large")
+# Where the stage profile of build, rebuild and verify runs.
+PROFILED = ("medium", "large")
 DEFAULT_PYTHON = Path("/root/.pyenv/versions/3.12.1/bin/python3.12")
 
 
@@ -41,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     add("--cold-runs", type=int, default=3, help="timed cold-cache runs per method (default 3)")
     add("--import-runs", type=int, default=15, help="fresh processes per import variant")
     add("--archive-runs", type=int, default=5, help="runs of the archive-stage comparison")
-    add("--quick", action="store_true", help="2 warm, 1 cold, 5 imports, 2 archive runs")
+    add("--profile-runs", type=int, default=3, help="stage-profile runs per kind (medium, large)")
+    add("--quick", action="store_true", help="2 warm, 1 cold, 5 imports, 2 archive, 1 profile")
     add("--out", type=Path, default=Path("docs/benchmarks.md"), help="the report to write")
     add("--chart", type=Path, help="the PNG to write (default: the report's name, .png)")
     add("--python", type=Path, default=DEFAULT_PYTHON, help="CPython 3.12, the target")
@@ -87,7 +91,7 @@ def _rounds(
             job = Job(project, scratch / "job", tools, child_env(os.environ, caches))
             outcome = measure(method, job)
             results.samples.setdefault((fixture, method.key, cache), []).append(
-                Sample(outcome.seconds, outcome.peak_rss)
+                Sample(outcome.seconds, outcome.peak_rss, outcome.own_rss)
             )
             _log(f"{fixture} {cache} run {run + 1}/{runs} ({method.key}) {outcome.seconds:.2f} s")
             if method.key == "d":
@@ -98,6 +102,7 @@ def _rounds(
 def run(args: argparse.Namespace) -> Results:
     if args.quick:
         args.runs, args.cold_runs, args.import_runs, args.archive_runs = 2, 1, 5, 2
+        args.profile_runs = 1
     fixtures = [name.strip() for name in args.fixtures.split(",") if name.strip()]
     unknown = [name for name in fixtures if not (PROJECTS / name / "requirements.txt").is_file()]
     if unknown:
@@ -110,7 +115,7 @@ def run(args: argparse.Namespace) -> Results:
         versions=versions(args.python, tools.uv, tools.lambda_zip),
         fixtures=fixtures,
         runs={"warm": args.runs, "cold": args.cold_runs, "import": args.import_runs,
-              "archive": args.archive_runs},
+              "archive": args.archive_runs, "profile": args.profile_runs},
         verify_mode="`lambda-zip build --verify`" if tools.has_verify else
         "`--verify` missing: two builds in different TMPDIRs, then `lambda-zip diff`",
     )  # fmt: skip
@@ -152,6 +157,11 @@ def run(args: argparse.Namespace) -> Results:
             results.shapes[fixture] = package_shape(archives[fixture])
             results.imports[fixture] = import_times(
                 args.python, archives[fixture], work / f"{fixture}-imports", args.import_runs
+            )
+        for fixture in [f for f in fixtures if f in PROFILED] or fixtures[:1]:
+            _log(f"{fixture}: stage times of build, rebuild and verify, {args.profile_runs} each")
+            results.stages[fixture] = profile(
+                PROJECTS / fixture, args.python, child_env(os.environ, warm), args.profile_runs
             )
         biggest = max(fixtures, key=lambda f: results.shapes[f].unzipped)
         _log(f"{biggest}: archive stage against zip -X -r -6")

@@ -4,15 +4,16 @@ Every case runs the real CLI in a subprocess with `support.tool_env()`. Nondeter
 injected the way it happens in the wild, never by editing the tool:
 
 - a dependency built locally from an sdist whose build writes the build time into a module;
-- a source file that something in the build rewrites (a `sitecustomize` on PYTHONPATH, which
-  the tool's processes and verify's child import at start-up);
-- a compile step whose grouping depends on the CPU count (the same `sitecustomize` wraps
+- a source file that something in the build rewrites (start-up code that the tool's processes
+  and verify's child run: a `.pth` line in the test interpreter's site-packages, which isolated
+  mode (-I, how verify starts its child) still reads, runs it when LZ_TEST_INJECT names it);
+- a compile step whose grouping depends on the CPU count (the same start-up code wraps
   `compile_entries` so the group size follows the number of workers; verify's second build runs
   with another --jobs).
 
-The `sitecustomize` acts only in processes of this tool (`lambda_zip_action` in sys.orig_argv)
-and only when a marker variable asks it to; the installers never see it (the tool drops
-PYTHONPATH for them) and the bytecode compiler runs with -S.
+The start-up code acts only in processes of this tool (`lambda_zip_action` in sys.orig_argv)
+and only when a marker variable asks it to; the installers never see it (the tool passes them
+no LZ_TEST_* variable) and the bytecode compiler runs with -S.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import textwrap
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -206,12 +209,29 @@ def copy_project(name: str, destination: Path) -> Path:
     return Path(shutil.copytree(PROJECTS / name, destination / name))
 
 
+# Once per process, even where site-packages is read twice.
+INJECT_PTH = (
+    "import os, sys; (setattr(sys, '_lz_test_injected', 1), exec(compile(open("
+    "os.environ['LZ_TEST_INJECT']).read(), os.environ['LZ_TEST_INJECT'], 'exec'), "
+    "{'__name__': 'lz_test_inject'})) if os.environ.get('LZ_TEST_INJECT') and not "
+    "hasattr(sys, '_lz_test_injected') else None\n"
+)
+
+
 @pytest.fixture
-def site_dir(tmp_path: Path) -> Path:
-    directory = tmp_path / "site"
-    directory.mkdir()
-    (directory / "sitecustomize.py").write_text(textwrap.dedent(SITECUSTOMIZE), encoding="utf-8")
-    return directory
+def site_dir(tmp_path: Path) -> Iterator[str]:
+    """The start-up code's path, for LZ_TEST_INJECT; a .pth runs it while the test lasts.
+
+    PYTHONPATH would not do: verify starts its child isolated (-I), which ignores it.
+    """
+    code = tmp_path / "inject.py"
+    code.write_text(textwrap.dedent(SITECUSTOMIZE), encoding="utf-8")
+    pth = Path(sysconfig.get_paths()["purelib"]) / "lambda_zip_test_inject.pth"
+    pth.write_text(INJECT_PTH, encoding="utf-8")
+    try:
+        yield str(code)
+    finally:
+        pth.unlink(missing_ok=True)
 
 
 @pytest.fixture
@@ -301,7 +321,7 @@ def test_warm_uv_cache_hides_the_build_time_from_two_plain_builds(
 ) -> None:
     """The naive check, "build twice and compare", passes: uv reuses the wheel it built.
 
-    This is why verify's second build passes --refresh (--rebuild-sdists).
+    This is why verify's second build builds every sdist again with a fresh installer cache.
     """
     hashes = []
     for run in ("one", "two"):
@@ -326,13 +346,13 @@ def test_sdist_build_time_is_caught_with_pip(stamp_project: Path, tmp_path: Path
 
 
 @pytest.mark.slow
-def test_source_rewritten_during_the_build_is_caught(site_dir: Path, tmp_path: Path) -> None:
+def test_source_rewritten_during_the_build_is_caught(site_dir: str, tmp_path: Path) -> None:
     project = copy_project("uvlock", tmp_path)
     result = verify(
         project,
         "3.12",
         tmp_path / "lambda.zip",
-        PYTHONPATH=str(site_dir),
+        LZ_TEST_INJECT=site_dir,
         LZ_TEST_STAMP_PROJECT=str(project),
     )
     entries = assert_not_reproducible(result)
@@ -350,19 +370,19 @@ def test_source_rewritten_during_the_build_is_caught(site_dir: Path, tmp_path: P
 
 
 @pytest.mark.slow
-def test_grouping_by_cpu_count_is_caught_on_310(site_dir: Path, tmp_path: Path) -> None:
+def test_grouping_by_cpu_count_is_caught_on_310(site_dir: str, tmp_path: Path) -> None:
     project = tmp_path / "many"
     shutil.copytree(PROJECTS / "uvlock" / "src", project / "src")
     (project / "requirements.txt").write_text(MANY_FILES, encoding="utf-8")
 
     # Control: the tool's own grouping (a fixed count of files per process) is reproducible.
     control = verify(project, "3.10", tmp_path / "control.zip", "--jobs", "2",
-                     PYTHONPATH=str(site_dir))  # fmt: skip
+                     LZ_TEST_INJECT=site_dir)  # fmt: skip
     assert_reproducible(control)
 
-    # --jobs 2: two groups in the first build; verify's second build runs with --jobs 1.
+    # --jobs 2: two groups in the first build; verify's second build runs with --jobs 3.
     result = verify(project, "3.10", tmp_path / "lambda.zip", "--jobs", "2",
-                    PYTHONPATH=str(site_dir), LZ_TEST_GROUP_BY_CPU="1")  # fmt: skip
+                    LZ_TEST_INJECT=site_dir, LZ_TEST_GROUP_BY_CPU="1")  # fmt: skip
     sizes = re.findall(r"injected: group size (\d+) for (\d+) files, (\d+) workers", result.stderr)
     assert len(sizes) == 2 and sizes[0][2] != sizes[1][2], result.stderr
     entries = assert_not_reproducible(result)
@@ -390,10 +410,10 @@ def test_failed_build_exits_2_with_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_failed_rebuild_exits_2_with_one_line(site_dir: Path, tmp_path: Path) -> None:
+def test_failed_rebuild_exits_2_with_one_line(site_dir: str, tmp_path: Path) -> None:
     result = verify(
         PROJECTS / "uvlock", "3.12", tmp_path / "lambda.zip",
-        PYTHONPATH=str(site_dir), LZ_TEST_FAIL_REBUILD="1",
+        LZ_TEST_INJECT=site_dir, LZ_TEST_FAIL_REBUILD="1",
     )  # fmt: skip
     assert result.returncode == 2, explain(result)
     errors = [line for line in result.stderr.splitlines() if line.startswith("lambda-zip:")]

@@ -143,7 +143,20 @@ class DeflateCache:
             pass  # a cache that cannot be written only makes a slower next build
 
 
+# Files at least this big are read in chunks of this size, never whole: the writer's memory then
+# follows the largest file's compressed size, not its size. zlib's output does not depend on how
+# its input is cut (tests/test_archive_stream.py checks it).
+STREAM_SIZE = 1 << 20
+
+
 def _pack(path: Path, level: int, cache: DeflateCache | None = None) -> _Packed:
+    if level != 0:
+        try:
+            big = path.stat().st_size >= STREAM_SIZE
+        except OSError:
+            big = False
+        if big:
+            return _pack_streamed(path, level, cache)
     raw = path.read_bytes()
     crc = zlib.crc32(raw)
     sha = hashlib.sha256(raw).hexdigest()
@@ -157,6 +170,41 @@ def _pack(path: Path, level: int, cache: DeflateCache | None = None) -> _Packed:
         if cache is not None and cacheable:
             cache.store(sha, level, data)
     return _Packed(crc, len(raw), sha, 8, data)
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as stream:
+        while chunk := stream.read(STREAM_SIZE):
+            yield chunk
+
+
+def _pack_streamed(path: Path, level: int, cache: DeflateCache | None) -> _Packed:
+    """_pack for a big file: hash it in chunks, then take the cache's bytes or deflate it in
+    chunks, checking that the second read gave the same bytes as the first."""
+    crc, size, sha = 0, 0, hashlib.sha256()
+    for chunk in _chunks(path):
+        crc, size = zlib.crc32(chunk, crc), size + len(chunk)
+        sha.update(chunk)
+    digest = sha.hexdigest()
+    if not size:
+        return _Packed(crc, 0, digest, 0, b"")
+    data = cache.load(digest, level) if cache is not None else None
+    if data is None:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        parts, again = [], 0
+        for chunk in _chunks(path):
+            again = zlib.crc32(chunk, again)
+            parts.append(compressor.compress(chunk))
+        parts.append(compressor.flush())
+        if again != crc:
+            raise OutputError(
+                f"{path} changed while it was being written into the zip. Nothing was written; "
+                "build again once nothing else writes to it."
+            )
+        data = b"".join(parts)
+        if cache is not None:
+            cache.store(digest, level, data)
+    return _Packed(crc, size, digest, 8, data)
 
 
 # Small files are compressed in batches: a thread hand-off per 1 KiB file costs more than

@@ -5,11 +5,12 @@ install -> stage -> compile -> archive (+ manifest) -> limits, each a module of 
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 import tempfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -88,12 +89,19 @@ def build(
     rebuild_sdists: bool = False,
     reverse_traversal: bool = False,
     cache_dir: Path | None = None,
+    rebuild_from_source: tuple[str, ...] = (),
+    on_inputs_read: Callable[[Path], None] | None = None,
 ) -> BuildResult:
     """Build the zip and manifest described by `config`; `env` is the environment for tools.
 
     `cache_dir` keeps compiled bytecode and deflated large files between builds (see
     compile.BytecodeCache, archive.DeflateCache); the bytes are the same with or without it,
     which verify's uncached rebuild checks.
+
+    `on_inputs_read(interpreter)` is called once nothing the build reads can change under it any
+    more: after an install that built nothing from source, with the staged sources copied into
+    the build's own directory (verify then starts its rebuild alongside). Not called when a
+    build script ran: the rebuild then starts after this build.
     """
     workers = workers or default_workers()
     warnings: list[str] = []
@@ -150,6 +158,7 @@ def build(
                 interpreter.path,
                 dependencies,
                 rebuild_sdists=rebuild_sdists,
+                rebuild_from_source=rebuild_from_source,
                 no_build=config.no_build,
             ),
         )
@@ -195,6 +204,11 @@ def build(
                     f"{first} and {second} differ only in case: they cannot both be checked out "
                     "on macOS or Windows"
                 )
+
+        if on_inputs_read is not None and not installed.built_from_source:
+            for index, package in enumerate(packages):
+                package.entries = _private_sources(package.entries, work / f"sources-{index}")
+            on_inputs_read(interpreter.path)
 
         if config.compile:
             on_event(Event("stage", f"Compiling bytecode with CPython {interpreter.version}"))
@@ -250,6 +264,24 @@ def build(
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _private_sources(entries: list[StagedFile], directory: Path) -> list[StagedFile]:
+    """The staged source files, each copied into `directory`: what the rest of the build reads.
+
+    Dependencies already live in the build's own directory; sources are the project's files,
+    which another process (the verifying rebuild, or something it starts) could rewrite.
+    """
+    private = []
+    for index, entry in enumerate(entries):
+        if entry.origin == "source" and entry.path is not None and not entry.is_dir:
+            copy = directory / str(index)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(entry.path, copy)
+            private.append(dataclasses.replace(entry, path=copy))
+        else:
+            private.append(entry)
+    return private
 
 
 @dataclass

@@ -51,6 +51,7 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
     # Used by verify's second build; not for users.
     add("--reverse-traversal", action="store_true", help=argparse.SUPPRESS)
     add("--rebuild-sdists", action="store_true", help=argparse.SUPPRESS)
+    add("--rebuild-from-source", action="append", default=[], help=argparse.SUPPRESS)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -318,6 +319,7 @@ def _build_and_report(
         rebuild_sdists=args.rebuild_sdists,
         reverse_traversal=args.reverse_traversal,
         cache_dir=cache,
+        rebuild_from_source=tuple(args.rebuild_from_source),
     )
     if args.json:
         sys.stdout.write(json.dumps(result_document(result), sort_keys=True) + "\n")

@@ -151,9 +151,7 @@ def compile_entries(
             progress(done, len(jobs))
         return failures, outputs
 
-    # `reverse` starts the groups in the opposite order (verify's second build): the bytes of a
-    # group must not depend on which groups ran before or beside it.
-    order = list(reversed(groups)) if reverse else groups
+    order = start_order(groups, reverse)
     failures: list[tuple[str, str]] = []
     outputs: dict[str, Path] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -179,6 +177,25 @@ def compile_entries(
     )
     skipped = tuple((path.removeprefix(runtime_root + "/"), why) for path, why in sorted(failures))
     return CompileResult(bytecode, skipped, cached)
+
+
+def start_order(groups: Sequence[list[_Job]], reverse: bool = False) -> list[list[_Job]]:
+    """The order groups start in: the most source bytes first, so no big group starts last and
+    runs alone while the other workers idle (name order left pydantic's, numpy's or pandas'
+    biggest group for the end).
+
+    `reverse` (verify's second build) swaps each neighbouring pair: another order, and so other
+    groups running beside each other, with the big groups still first. The bytes of a group
+    must not depend on which groups ran before or beside it: each is a fresh process.
+    """
+    ordered = sorted(
+        groups,
+        key=lambda group: (-sum(job.entry.size for job in group), group[0].entry.name.encode()),
+    )
+    if reverse:
+        for index in range(0, len(ordered) - 1, 2):
+            ordered[index], ordered[index + 1] = ordered[index + 1], ordered[index]
+    return ordered
 
 
 def group_jobs(jobs: Sequence[_Job]) -> list[list[_Job]]:

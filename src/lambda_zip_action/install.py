@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.parser import HeaderParser
 from pathlib import Path
 from typing import Protocol
@@ -51,8 +51,13 @@ class InstallRequest:
     architecture: Architecture
     interpreter: Path
     target: Path
-    # Rebuild anything built locally from an sdist instead of taking it from a cache.
+    # verify's rebuild: downloaded wheels from the shared cache, every build from scratch
+    # (see _install_rebuilding). `rebuild_from_source` names ("name version") what the first
+    # build built from source.
     rebuild_sdists: bool = False
+    rebuild_from_source: tuple[str, ...] = ()
+    # Run the installer with a fresh, empty cache of its own (uv --no-cache, pip --no-cache-dir).
+    fresh_cache: bool = False
     # Refuse source distributions (and local directories, which need a build too).
     no_build: bool = False
 
@@ -160,8 +165,8 @@ class UvInstaller:
             command.append("--no-deps")
         if request.requirements.hashed:
             command.append("--require-hashes")
-        if request.rebuild_sdists:
-            command.append("--refresh")
+        if request.fresh_cache:
+            command.append("--no-cache")
         if request.no_build:
             command.append("--no-build")
         _install(command, self._env, request)
@@ -236,7 +241,7 @@ class PipInstaller:
             command += ["--report", str(pip_report_path(target))]
         if hashed:
             command.append("--require-hashes")
-        if request.rebuild_sdists:
+        if request.fresh_cache:
             command.append("--no-cache-dir")
         command += ["-r", str(requirements)]
         _install(command, self._env, request)
@@ -360,11 +365,77 @@ def install(installer: Installer, request: InstallRequest) -> InstallResult:
     if not request.requirements.empty:
         requirements_file = request.target.parent / "requirements.lambda.txt"
         requirements_file.write_text(request.requirements.text, encoding="utf-8")
-        installer.install(request, requirements_file)
+        if request.rebuild_sdists:
+            _install_rebuilding(installer, request, requirements_file)
+        else:
+            installer.install(request, requirements_file)
     built = built_from_source(request)  # before normalize_tree removes uv's markers
     distributions = normalize_tree(request.target, installer.record_base)
     check_platform(distributions, request)
     return InstallResult(installer.name, version, distributions, built)
+
+
+def _install_rebuilding(installer: Installer, request: InstallRequest, file: Path) -> None:
+    """verify's rebuild: every wheel built from source is built again, from scratch.
+
+    A downloaded wheel whose hash is pinned cannot differ, so it comes from the installers'
+    shared cache, in a run that refuses every build (uv --no-build, pip --only-binary=:all:):
+    no wheel built by an earlier run can come out of that cache. A wheel built from source can
+    differ, and installers cache those too (uv even for a local archive under --refresh), so
+    what the first build built from source and every direct reference that is not a .whl
+    (archive, directory, VCS) is installed by a second run with a fresh, empty cache into a
+    directory of its own, merged into the target. Unlocked requirements that needed a build are
+    resolved and installed in one run with a fresh cache: any dependency could be the sdist.
+    """
+    requirements = request.requirements
+    rebuilt: set[str] = {
+        canonicalize_name(label.split(" ")[0]) for label in request.rebuild_from_source
+    }
+    options = [line for line in requirements.lines if line.startswith("-")]
+    wheels: list[str] = []
+    builds: list[str] = []
+    for line in requirements.lines:
+        if not line.startswith("-"):
+            (builds if _needs_build(line, rebuilt) else wheels).append(line)
+    if builds and not requirements.locked:
+        installer.install(replace(request, fresh_cache=True), file)
+        return
+    if wheels:
+        wheel_set = replace(requirements, lines=tuple(options + wheels))
+        file.write_text(wheel_set.text, encoding="utf-8")
+        try:
+            installer.install(replace(request, requirements=wheel_set, no_build=True), file)
+        except InstallError as exc:
+            raise InstallError(
+                "The rebuild had to build a distribution from source that the first build "
+                f"installed as a wheel (it installs wheels with builds refused): {exc.message}"
+            ) from None
+    if builds:
+        build_set = replace(
+            requirements,
+            lines=tuple(options + builds),
+            hashed=requirements.hashed and all("--hash=" in line for line in builds),
+        )
+        side = request.target.with_name(request.target.name + ".fresh")
+        side.mkdir()
+        build_file = file.with_name("requirements.lambda.fresh.txt")
+        build_file.write_text(build_set.text, encoding="utf-8")
+        installer.install(
+            replace(request, requirements=build_set, target=side, fresh_cache=True), build_file
+        )
+        _merge_into(side, request.target)
+
+
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _needs_build(line: str, rebuilt: set[str]) -> bool:
+    """A direct reference to anything but a wheel, or a pin the first build built from source."""
+    spec = line.split(" --hash=", 1)[0].split(";", 1)[0].strip()
+    if _DIRECT_REFERENCE.search(spec):
+        return not spec.rsplit("#", 1)[0].endswith(".whl")
+    name = _NAME.match(spec)
+    return name is not None and canonicalize_name(name.group(1)) in rebuilt
 
 
 def normalize_tree(target: Path, relative_to: str = "") -> tuple[Distribution, ...]:

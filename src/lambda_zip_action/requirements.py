@@ -175,7 +175,8 @@ def _filter_lines(
             local = _local_path(spec, path)
             if local is None or committed is None or not _is_within(local, committed):
                 unpinned.append(spec)
-            kept.append(str(local) if spec.startswith(".") and local is not None else spec)
+            located = str(local) if spec.startswith(".") and local is not None else spec
+            kept.append(" ".join([located, *(f"--hash={h}" for h in hashes)]))
             hashed = hashed and bool(hashes)
             continue
         if requirement.marker is not None and not requirement.marker.evaluate(

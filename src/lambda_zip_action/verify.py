@@ -1,13 +1,15 @@
 """Prove a build reproducible: build again from scratch where a careless pipeline would leak.
 
 The second build runs in a fresh process of this tool, with another temporary directory at
-another depth, umask 077, another time zone and locale, another PYTHONHASHSEED, another number
-of workers and every walk the tool controls reversed. It shares nothing with the first build but
-the installers' download cache, whose files are checked by hash: it rebuilds anything built
-locally from an sdist instead of taking the first build's wheel from a cache (a cache would hide
-a nondeterministic build), and compiles and compresses everything afresh instead of reading the
-build cache. Then both zips are compared byte for byte, and any difference is explained entry by
-entry.
+another depth, umask 077, another time zone and locale, another PYTHONHASHSEED, more workers
+than the first (one more: every core busy, another spread of the same groups) and every walk the
+tool controls reversed. It shares nothing with the first build but the installers' download
+cache, whose files are checked by hash: every distribution built from source (an index sdist, a
+local archive or directory, a VCS checkout, a path dependency of a lock) is built again with a
+fresh, empty installer cache instead of taking a wheel built earlier from a cache (a cache would
+hide a nondeterministic build; see install._install_rebuilding), and everything is compiled and
+compressed afresh instead of read from the build cache. Then both zips are compared byte for
+byte, and any difference is explained entry by entry.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -26,11 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_zip_action.build import BuildResult, build
+from lambda_zip_action.compile import default_workers
 from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.diff import DiffResult, diff, render_text
 from lambda_zip_action.errors import LambdaZipError
 from lambda_zip_action.events import Event, Listener, ignore
 from lambda_zip_action.launch import self_command
+from lambda_zip_action.options import rebuild_arguments
 
 PYC_HEADER = 16
 SHOWN_DIFF_LINES = 12
@@ -85,15 +88,34 @@ def verify(
 ) -> VerifyResult:
     """Build, then rebuild in a separate process set up to differ, then compare.
 
-    One after the other, not side by side: a build step that rewrites a file (a version stamp,
-    say) would otherwise race with itself and could write the same bytes for both builds.
+    The rebuild starts alongside the first build only once that build has read everything it
+    packages: it installed without building anything from source (no build script ran that
+    could rewrite a file) and copied its staged sources into its own directory. Otherwise it
+    starts after the first build: a build step that rewrites a file (a version stamp, say)
+    would race with itself and could write the same bytes for both builds.
     """
-    first = build(config, env, on_event, workers, cache_dir=cache_dir)
-    on_event(Event("stage", "Rebuilding from scratch in a different environment to verify"))
     scratch = Path(tempfile.mkdtemp(prefix="lambda-zip-verify-", dir=config.temp_root))
+    rebuild: _Rebuild | None = None
+
+    def start_alongside(interpreter: Path) -> None:
+        nonlocal rebuild
+        on_event(Event("stage", "Rebuilding from scratch in a different environment to verify, "
+                                "alongside the first build"))  # fmt: skip
+        rebuild = _Rebuild(config, interpreter if config.compile else None, env, scratch,
+                           workers, ())  # fmt: skip
+
     try:
-        interpreter = first.interpreter if config.compile else None
-        second_zip = _Rebuild(config, interpreter, env, scratch, workers).finish(on_event)
+        first = build(config, env, on_event, workers, cache_dir=cache_dir,
+                      on_inputs_read=start_alongside)  # fmt: skip
+        if rebuild is None:
+            on_event(Event("stage", "Rebuilding from scratch in a different environment to "
+                                    "verify"))  # fmt: skip
+            rebuild = _Rebuild(config, first.interpreter if config.compile else None, env,
+                               scratch, workers, first.built_from_source)  # fmt: skip
+        else:
+            on_event(Event("stage", "Waiting for the verifying rebuild"))
+        second_zip = rebuild.finish(on_event)
+        on_event(Event("stage", "Comparing the two builds"))
         layer = None
         if first.layer is not None:
             layer = LayerVerification(*_compare(first.layer.output, first.layer.archive.sha256,
@@ -103,7 +125,60 @@ def verify(
         )
         return VerifyResult(first, second_sha, same, differences, entries, layer)
     finally:
+        if rebuild is not None:
+            rebuild.stop()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def rebuild_workers(workers: int | None) -> int:
+    """The rebuild's --jobs: one more than the first build's, so more workers than cores.
+
+    Another count changes how groups and batches are spread over workers and which finish first,
+    and every core stays busy (a single worker left one idle on a two-core machine).
+    """
+    return (workers or default_workers()) + 1
+
+
+def rebuild_invocation(
+    config: BuildConfig,
+    interpreter: Path | None,
+    env: Mapping[str, str],
+    directory: Path,
+    workers: int | None,
+    rebuilt: tuple[str, ...],
+) -> tuple[list[str], dict[str, str], Path]:
+    """(argv, environment, working directory) of the rebuild, writing under `directory`."""
+    deep = directory / "a" / "much" / "deeper" / "temporary" / "directory"
+    deep.mkdir(parents=True)
+    output = directory / "rebuild" / config.output.name
+    overrides: dict[str, object] = {
+        "output": output,
+        "python": interpreter,
+        "compile": interpreter is not None,
+    }
+    if config.split:
+        overrides["layer_output"] = _rebuilt_layer(output)
+    command = [
+        *self_command(), "build", "--project", str(config.project_dir),
+        *rebuild_arguments(config, overrides),
+        "--jobs", str(rebuild_workers(workers)),
+        "--reverse-traversal", "--rebuild-sdists", "--no-cache", "--json",
+    ]  # fmt: skip
+    for label in rebuilt:
+        command += ["--rebuild-from-source", label]
+    child_env = {
+        **env,
+        "TMPDIR": str(deep),
+        "TZ": "Pacific/Kiritimati" if env.get("TZ") != "Pacific/Kiritimati" else "America/Adak",
+        "LC_ALL": "C" if env.get("LC_ALL", env.get("LANG", "")) != "C" else "C.UTF-8",
+        "PYTHONHASHSEED": str(random.SystemRandom().randrange(1, 2**32 - 1)),
+    }
+    if config.source_date_epoch is not None:
+        child_env["SOURCE_DATE_EPOCH"] = str(config.source_date_epoch)
+    else:
+        child_env.pop("SOURCE_DATE_EPOCH", None)
+    # umask 077 set by a shell in the child rather than a preexec_fn in this process.
+    return ["/bin/sh", "-c", 'umask 077 && exec "$0" "$@"', *command], child_env, deep
 
 
 def _compare(
@@ -130,58 +205,18 @@ class _Rebuild:
         env: Mapping[str, str],
         scratch: Path,
         workers: int | None,
+        rebuilt: tuple[str, ...],
     ) -> None:
-        deep = scratch / "a" / "much" / "deeper" / "temporary" / "directory"
-        deep.mkdir(parents=True)
-        output = scratch / "rebuild" / config.output.name
-        command = [
-            *self_command(), "build",
-            "--project", str(config.project_dir),
-            "--python-version", config.python_version,
-            "--architecture", config.architecture,
-            "--installer", config.installer,
-            "--layout", config.layout,
-            "--output", str(output),
-            "--compression-level", str(config.compression_level),
-            "--source-invalidation", config.source_invalidation,
-            "--jobs", str(1 if (workers or os.cpu_count() or 1) > 1 else 3),
-            "--reverse-traversal", "--rebuild-sdists", "--no-cache", "--json",
-        ]  # fmt: skip
-        for source in config.sources:
-            command += ["--source", str(source)]
-        if config.requirements is not None:
-            command += ["--requirements", str(config.requirements)]
-        for pattern in config.excludes:
-            command += ["--exclude", pattern]
-        for pattern in config.includes:
-            command += ["--include", pattern]
-        if config.no_build:
-            command.append("--no-build")
-        if config.split:
-            command += ["--split", "--layer-output", str(_rebuilt_layer(output))]
-        if interpreter is not None:
-            command += ["--python", str(interpreter)]
-        else:
-            command.append("--no-compile")
-        child_env = {
-            **env,
-            "TMPDIR": str(deep),
-            "TZ": "Pacific/Kiritimati" if env.get("TZ") != "Pacific/Kiritimati" else "America/Adak",
-            "LC_ALL": "C" if env.get("LC_ALL", env.get("LANG", "")) != "C" else "C.UTF-8",
-            "PYTHONHASHSEED": str(random.SystemRandom().randrange(1, 2**32 - 1)),
-        }
-        if config.source_date_epoch is not None:
-            child_env["SOURCE_DATE_EPOCH"] = str(config.source_date_epoch)
-        else:
-            child_env.pop("SOURCE_DATE_EPOCH", None)
+        command, child_env, cwd = rebuild_invocation(
+            config, interpreter, env, scratch, workers, rebuilt
+        )
         # Files, not pipes: the child's output is read once it has finished.
         self.stdout = (scratch / "rebuild.out").open("w+")
         self.stderr = (scratch / "rebuild.err").open("w+")
         self.process = subprocess.Popen(
-            # umask 077 set by a shell in the child rather than a preexec_fn in this process.
-            ["/bin/sh", "-c", 'umask 077 && exec "$0" "$@"', *command],
+            command,
             env=child_env,
-            cwd=deep,
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=self.stdout,
             stderr=self.stderr,
@@ -193,8 +228,6 @@ class _Rebuild:
         self.stdout.seek(0)
         self.stderr.seek(0)
         out, err = self.stdout.read(), self.stderr.read()
-        self.stdout.close()
-        self.stderr.close()
         for line in err.splitlines():
             on_event(Event("info", f"rebuild: {line}"))
         if code != 0:
@@ -203,6 +236,18 @@ class _Rebuild:
                 f"not reproducible: {err.strip().splitlines()[-1:] or code}"
             )
         return Path(json.loads(out)["path"])
+
+    def stop(self) -> None:
+        """End the child if it still runs (the first build failed or was interrupted)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.stdout.close()
+        self.stderr.close()
 
 
 def _sha256(path: Path) -> str:
