@@ -69,3 +69,13 @@ def test_a_stage_without_counts_still_says_it_is_alive() -> None:
     assert "    still installing dependencies with uv for python3.12 x86_64 (0 s)" in (
         stream.getvalue()
     )
+
+
+def test_names_in_messages_cannot_drive_the_terminal() -> None:
+    """A dependency's metadata names it in the built-from-source warning: an escape sequence
+    there would reach the terminal or the CI log raw."""
+    stream = io.StringIO()
+    progress = _Progress(stream, Clock(), beat=False)
+    progress(Event("warning", "built on this machine from source: evil\x1b[2J\x1b]0;pwned\x07 1.0"))
+    progress.close()
+    assert "\x1b" not in stream.getvalue() and "\\x1b[2J" in stream.getvalue()

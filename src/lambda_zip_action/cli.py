@@ -231,7 +231,9 @@ class _Progress:
         self.counted = None
 
     def _write(self, line: str) -> None:
-        self.stream.write(line + "\n")
+        # Messages carry names from the project and its dependencies (a package built from
+        # source is named from its own metadata): control characters are shown, never sent.
+        self.stream.write(plain(line) + "\n")
         self.stream.flush()
 
 

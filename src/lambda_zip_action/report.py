@@ -182,7 +182,7 @@ def _dependencies(difference: DiffResult, full: bool) -> list[str]:
         + [(c.name, "upgraded", c.old, c.new) for c in dists.upgraded]
         + [(c.name, "downgraded", c.old, c.new) for c in dists.downgraded]
     )
-    named = {_canonical(row[0]) for row in rows}
+    named = {canonicalize_name(row[0]) for row in rows}
     rows += [(owner, "files changed", "", "") for owner in sorted(files) if owner not in named]
     if not rows:
         return []
@@ -192,7 +192,7 @@ def _dependencies(difference: DiffResult, full: bool) -> list[str]:
     )
     lines = [
         f"| {table_cell(name, code=True)} | {change} | {_cell(old)} | {_cell(new)} | "
-        f"{_files_cell(files.get(_canonical(name), []))} |"
+        f"{_files_cell(files.get(canonicalize_name(name), []))} |"
         for name, change, old, new in rows
     ]
     return [
@@ -201,10 +201,6 @@ def _dependencies(difference: DiffResult, full: bool) -> list[str]:
         *_table(["dependency", "change", "old", "new", "files"], lines, full),
         "",
     ]
-
-
-def _canonical(name: str) -> str:
-    return canonicalize_name(name)
 
 
 def _files_cell(changes: list[FileChange]) -> str:
