@@ -107,9 +107,8 @@ def git(repo: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def make_repository(root: Path) -> dict[str, str]:
-    """The test repository; returns the commits by name."""
-    repo = root / "repo"
+def copy_action(repo: Path) -> None:
+    """The action's own files at the root of a new test repository, as `uses: ./` sees them."""
     repo.mkdir()
     for name in ACTION_FILES:
         source = support.REPO_ROOT / name
@@ -117,6 +116,12 @@ def make_repository(root: Path) -> dict[str, str]:
             shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, repo / name)
+
+
+def make_repository(root: Path) -> dict[str, str]:
+    """The test repository; returns the commits by name."""
+    repo = root / "repo"
+    copy_action(repo)
     shutil.copytree(support.PROJECTS / "uvlock", repo / "fn")
     # Modules a pull request could plant (see test_security_action.py): none may ever run.
     (root / "markers").mkdir()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from test_action import ACTION_FILES, CHECKOUT, REPO, Harness, _explain, git, push
+from test_action import CHECKOUT, REPO, Harness, _explain, copy_action, git, push
 
 import support
 from fake_github import fake_github
@@ -52,13 +52,7 @@ jobs:
 @pytest.mark.slow
 def test_the_action_builds_a_real_project_the_same_with_uv_and_pip(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
-    repo.mkdir()
-    for name in ACTION_FILES:
-        source = support.REPO_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, repo / name)
+    copy_action(repo)
     shutil.copytree(support.PROJECTS / "wheel-layouts", repo / "fn")
     (repo / ".github" / "workflows").mkdir(parents=True)
     (repo / ".github" / "workflows" / "lambda.yml").write_text(WORKFLOW)
