@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> Results:
         archives = {fixture: work / f"{fixture}.zip" for fixture in fixtures}
         for fixture in fixtures:
             _log(f"{fixture}: filling the warm caches (untimed)")
-            for method in (METHODS[0], METHODS[2], METHODS[3]):
+            for method in (METHODS[0], METHODS[2], METHODS[3], METHODS[4]):
                 scratch = work / f"{fixture}-fill-{method.key}"
                 env = child_env(os.environ, warm)
                 measure(method, Job(PROJECTS / fixture, scratch, tools, env))

@@ -107,7 +107,8 @@ def _rebuild(fixture: Path, python: Path, env: Mapping[str, str]) -> dict[str, f
     try:
         config = _config(fixture, python, work / "lambda.zip", env)
         assert isinstance(config, BuildConfig)
-        command, child_env, cwd = rebuild_invocation(config, python, env, work, None, ())
+        cache = Path(env["LAMBDA_ZIP_CACHE_DIR"]) if env.get("LAMBDA_ZIP_CACHE_DIR") else None
+        command, child_env, cwd = rebuild_invocation(config, python, env, work, None, (), cache)
         marks: list[tuple[str, float]] = []
         started = time.perf_counter()
         process = subprocess.Popen(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -176,8 +177,18 @@ def test_deflate_cache_gives_the_same_bytes_and_only_holds_large_files(tmp_path:
     assert len(stored) == 1  # only big.bin is worth caching
     write_zip(entries, warm, 6, None, cache=cache)
     assert plain.getvalue() == cold.getvalue() == warm.getvalue()
-    # A wrong cache entry is trusted by a cached build (verify's uncached rebuild catches it).
-    stored[0].write_bytes(zlib.compress(b"something else")[2:-4])
+    other = zlib.compress(b"something else")[2:-4]
+    # A damaged entry (its stream no longer matches the CRC stored with it) is a miss.
+    stored[0].write_bytes(other)
     damaged = io.BytesIO()
     write_zip(entries, damaged, 6, None, cache=cache)
-    assert damaged.getvalue() != plain.getvalue()
+    assert damaged.getvalue() == plain.getvalue()
+    # An entry forged whole is trusted by a cached build; the checked cache of verify's rebuild
+    # inflates every hit and deflates afresh what does not match.
+    stored[0].write_bytes(struct.pack(">I", zlib.crc32(other)) + other)
+    forged, checked = io.BytesIO(), io.BytesIO()
+    write_zip(entries, forged, 6, None, cache=cache)
+    assert forged.getvalue() != plain.getvalue()
+    write_zip(entries, checked, 6, None, cache=DeflateCache(tmp_path / "cache", checked=True))
+    assert checked.getvalue() == plain.getvalue()
+    assert stored[0].read_bytes()[4:] == other  # the checked cache stores nothing

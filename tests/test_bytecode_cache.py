@@ -60,3 +60,82 @@ def test_a_wrong_cache_entry_is_caught_by_verify(tmp_path: Path) -> None:
     assert verified.returncode == 1, verified.stderr
     assert "NOT reproducible" in verified.stderr
     assert ".pyc: bytecode: header is equal; the code object differs" in verified.stderr
+
+
+def verify_run(project: Path, output: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+    return build(project, output, cache, command="verify")
+
+
+def test_verify_proves_groups_once_then_takes_them_from_the_cache(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(PROJECTS / "uvlock", project)
+    cache = tmp_path / "cache"
+    plain = sha(build(project, tmp_path / "plain.zip", cache))
+    assert not list(cache.rglob("proven.json"))  # a plain build proves nothing
+
+    first = verify_run(project, tmp_path / "one.zip", cache)
+    assert sha(first) == plain
+    # The first verify's rebuild found no proof, so it compiled every group itself...
+    assert "from the proven bytecode cache" not in first.stderr
+    assert "now proven in the cache" in first.stderr
+    proofs = sorted(cache.rglob("proven.json"))
+    assert proofs
+    # ...and the second one takes them, and proves nothing new.
+    second = verify_run(project, tmp_path / "two.zip", cache)
+    assert sha(second) == plain
+    assert "rebuild:" in second.stderr and "from the proven bytecode cache" in second.stderr
+    assert "now proven" not in second.stderr
+
+    # A change to the project's own code is a new group: compiled afresh, then proven.
+    handler = next(p for p in (project / "src").rglob("*.py"))
+    handler.write_text(handler.read_text() + "\nCHANGED = 1\n")
+    third = verify_run(project, tmp_path / "three.zip", cache)
+    assert sha(third) != plain
+    assert "1 of" in third.stderr and "now proven in the cache" in third.stderr
+
+
+def test_a_proven_entry_damaged_later_is_not_trusted_by_verify(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(PROJECTS / "uvlock", project)
+    cache = tmp_path / "cache"
+    clean = sha(verify_run(project, tmp_path / "clean.zip", cache))
+    proof = sorted(cache.rglob("proven.json"))[0]
+    victim = sorted(proof.parent.glob("*.pyc"))[0]
+    data = bytearray(victim.read_bytes())
+    data[-2] ^= 0x01
+    victim.write_bytes(bytes(data))
+
+    assert sha(build(project, tmp_path / "trusting.zip", cache)) != clean
+    # The proof recorded the file's hash: the rebuild compiles that group afresh instead.
+    verified = verify_run(project, tmp_path / "verified.zip", cache)
+    assert verified.returncode == 1, verified.stderr
+    assert "NOT reproducible" in verified.stderr
+    assert ".pyc: bytecode: header is equal; the code object differs" in verified.stderr
+    assert "now proven" not in verified.stderr
+
+
+def test_a_wrong_deflate_entry_is_caught_by_verify(tmp_path: Path) -> None:
+    import struct
+    import zlib
+
+    project = tmp_path / "project"
+    shutil.copytree(PROJECTS / "uvlock", project)
+    cache = tmp_path / "cache"
+    clean = sha(verify_run(project, tmp_path / "clean.zip", cache))
+    victim = max((p for p in (cache / "deflate").rglob("*") if p.is_file()),
+                 key=lambda p: p.stat().st_size)  # fmt: skip
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    other = compressor.compress(b"something else") + compressor.flush()
+
+    # A damaged file (its stream no longer matches the CRC stored with it) is a miss.
+    victim.write_bytes(other)
+    assert sha(build(project, tmp_path / "damaged.zip", cache)) == clean
+    # An entry forged whole, CRC and all, is trusted by a plain build...
+    victim.write_bytes(struct.pack(">I", zlib.crc32(other)) + other)
+    assert sha(build(project, tmp_path / "trusting.zip", cache)) != clean
+    # ...not by verify's rebuild, which inflates every hit first: it says so, in words.
+    verified = verify_run(project, tmp_path / "verified.zip", cache)
+    assert verified.returncode == 1, verified.stderr
+    assert "NOT reproducible" in verified.stderr
+    assert "cannot be compared entry by entry" in verified.stderr
+    assert "Traceback" not in verified.stderr

@@ -22,7 +22,12 @@ from lambda_zip_action.archive import (
     reference_zlib,
     write_zip,
 )
-from lambda_zip_action.compile import BytecodeCache, compile_entries, default_workers
+from lambda_zip_action.compile import (
+    BytecodeCache,
+    CachedGroup,
+    compile_entries,
+    default_workers,
+)
 from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.errors import InterpreterError, LimitError, OutputError, SourceError
 from lambda_zip_action.etags import S3ETags, s3_etags
@@ -71,6 +76,8 @@ class BuildResult:
     warnings: tuple[str, ...] = field(default=())
     built_from_source: tuple[str, ...] = field(default=())
     layer: Artifact | None = None
+    # The bytecode groups as the cache holds them (with a cache): verify proves them.
+    bytecode_groups: tuple[CachedGroup, ...] = field(default=())
 
     @property
     def output(self) -> Path:
@@ -91,12 +98,14 @@ def build(
     cache_dir: Path | None = None,
     rebuild_from_source: tuple[str, ...] = (),
     on_inputs_read: Callable[[Path], None] | None = None,
+    proving_cache: bool = False,
 ) -> BuildResult:
     """Build the zip and manifest described by `config`; `env` is the environment for tools.
 
     `cache_dir` keeps compiled bytecode and deflated large files between builds (see
     compile.BytecodeCache, archive.DeflateCache); the bytes are the same with or without it,
-    which verify's uncached rebuild checks.
+    which verify checks. `proving_cache` is verify's rebuild: it reads only bytecode an earlier
+    verify proved and deflated bytes it inflates back first, and writes nothing to the cache.
 
     `on_inputs_read(interpreter)` is called once nothing the build reads can change under it any
     more: after an install that built nothing from source, with the staged sources copied into
@@ -210,6 +219,7 @@ def build(
                 package.entries = _private_sources(package.entries, work / f"sources-{index}")
             on_inputs_read(interpreter.path)
 
+        bytecode_groups: tuple[CachedGroup, ...] = ()
         if config.compile:
             on_event(Event("stage", f"Compiling bytecode with CPython {interpreter.version}"))
             for package in packages:
@@ -226,16 +236,18 @@ def build(
                         Event("progress", "compile", done, total)
                     ),
                     reverse=reverse_traversal,
-                    cache=BytecodeCache(cache_dir / "bytecode", interpreter.version)
+                    cache=BytecodeCache(cache_dir / "bytecode", interpreter.version,
+                                        proven_only=proving_cache)
                     if cache_dir is not None
                     else None,
-                )
+                )  # fmt: skip
+                bytecode_groups += compiled.groups
                 if compiled.from_cache:
                     on_event(
                         Event(
                             "info",
                             f"{compiled.from_cache} of {len(compiled.bytecode)} .pyc from the "
-                            f"bytecode cache in {cache_dir}",
+                            f"{'proven ' if proving_cache else ''}bytecode cache in {cache_dir}",
                         )
                     )
                 for name, why in compiled.skipped:
@@ -245,7 +257,7 @@ def build(
         on_event(Event("stage", "Writing " + " and ".join(str(p.output) for p in packages)))
         artifacts = _write(config, packages, requirements, interpreter,
                            installed.installer, installed.installer_version, dependencies,
-                           workers, on_event, cache_dir)  # fmt: skip
+                           workers, on_event, cache_dir, proving_cache)  # fmt: skip
         for artifact in artifacts:
             if artifact.sizes.problems:
                 warn(artifact.sizes.describe())
@@ -261,6 +273,7 @@ def build(
             tuple(warnings),
             installed.built_from_source,
             artifacts[1] if config.split else None,
+            bytecode_groups,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -330,6 +343,7 @@ def _write(
     workers: int,
     on_event: Listener,
     cache_root: Path | None,
+    proving_cache: bool,
 ) -> list[Artifact]:
     """Write every package to temporary files; rename them all only when all are written.
 
@@ -356,7 +370,9 @@ def _write(
                     progress=lambda done, total: on_event(
                         Event("progress", "archive", done, total)
                     ),
-                    cache=DeflateCache(cache_root / "deflate") if cache_root is not None else None,
+                    cache=DeflateCache(cache_root / "deflate", checked=proving_cache)
+                    if cache_root is not None
+                    else None,
                 )
                 check_record_hashes(result.entries, expected if package.distributions else {},
                                     prefix)  # fmt: skip

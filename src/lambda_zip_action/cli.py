@@ -52,6 +52,7 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
     add("--reverse-traversal", action="store_true", help=argparse.SUPPRESS)
     add("--rebuild-sdists", action="store_true", help=argparse.SUPPRESS)
     add("--rebuild-from-source", action="append", default=[], help=argparse.SUPPRESS)
+    add("--proving-cache", action="store_true", help=argparse.SUPPRESS)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -322,6 +323,7 @@ def _build_and_report(
         reverse_traversal=args.reverse_traversal,
         cache_dir=cache,
         rebuild_from_source=tuple(args.rebuild_from_source),
+        proving_cache=args.proving_cache,
     )
     if args.json:
         sys.stdout.write(json.dumps(result_document(result), sort_keys=True) + "\n")

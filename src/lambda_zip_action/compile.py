@@ -51,10 +51,20 @@ sys.stdout.write(json.dumps(failed))
 
 
 @dataclass(frozen=True)
+class CachedGroup:
+    """One compiled group as the cache keeps it: its directory there, and the archive name of
+    each member's .pyc in member order (None where the source did not compile)."""
+
+    directory: Path
+    names: tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
 class CompileResult:
     bytecode: tuple[StagedFile, ...]
     skipped: tuple[tuple[str, str], ...]  # (archive name, reason): dependency files left as source
     from_cache: int = 0  # files whose bytecode came from the cache
+    groups: tuple[CachedGroup, ...] = ()  # every group, as the cache holds it (with a cache)
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,7 @@ def compile_entries(
         return [(str(d), str(m)) for d, m in json.loads(completed.stdout)]
 
     cached = 0
+    keys: dict[int, str] = {}
 
     def run(group: list[_Job]) -> tuple[list[tuple[str, str]], dict[str, Path]]:
         nonlocal done, cached
@@ -146,6 +157,8 @@ def compile_entries(
             outputs = {job.runtime_path: job.output for job in group}
             if cache is not None and key is not None:
                 cache.store(key, group, failures)
+        if key is not None:
+            keys[id(group)] = key
         done += len(group)
         if progress is not None:
             progress(done, len(jobs))
@@ -176,7 +189,21 @@ def compile_entries(
         if job.runtime_path not in failed_paths
     )
     skipped = tuple((path.removeprefix(runtime_root + "/"), why) for path, why in sorted(failures))
-    return CompileResult(bytecode, skipped, cached)
+    cached_groups: tuple[CachedGroup, ...] = ()
+    if cache is not None:
+        cached_groups = tuple(
+            CachedGroup(
+                cache.directory(keys[id(group)]),
+                tuple(
+                    None
+                    if job.runtime_path in failed_paths
+                    else cache_name(job.entry.name, cache_tag)
+                    for job in group
+                ),
+            )
+            for group in groups
+        )
+    return CompileResult(bytecode, skipped, cached, cached_groups)
 
 
 def start_order(groups: Sequence[list[_Job]], reverse: bool = False) -> list[list[_Job]]:
@@ -223,13 +250,20 @@ class BytecodeCache:
 
     The key covers the interpreter's version and build, the tool's compile rules, and every
     file of the group (runtime path, invalidation mode, source sha256). A hit is only as good
-    as that claim, so verify's rebuild never reads the cache: a wrong entry shows up there as
-    "NOT reproducible".
+    as that claim, so verify's rebuild (`proven_only`) never takes an entry on the key alone:
+    it compiles every group afresh unless an earlier verify already proved that entry, that is
+    compiled the same group afresh in its differing environment and got the very bytes the
+    entry holds (`mark_proven`, which records each file's sha256). A proven entry is read only
+    when its files still have those hashes. An entry that is wrong shows up in the rebuild as
+    "NOT reproducible" and is never proven.
     """
 
-    def __init__(self, root: Path, interpreter_identity: str) -> None:
+    PROOF = "proven.json"
+
+    def __init__(self, root: Path, interpreter_identity: str, proven_only: bool = False) -> None:
         self.root = root
         self.identity = interpreter_identity
+        self.proven_only = proven_only
 
     def key(self, interpreter: Path, group: Sequence[_Job]) -> str:
         digest = hashlib.sha256()
@@ -240,15 +274,21 @@ class BytecodeCache:
             digest.update(f"{job.runtime_path}\0{job.invalidation}\0{source}\n".encode())
         return digest.hexdigest()
 
+    def directory(self, key: str) -> Path:
+        return self.root / key[:2] / key
+
     def load(
         self, key: str, group: Sequence[_Job]
     ) -> tuple[list[tuple[str, str]], dict[str, Path]] | None:
-        directory = self.root / key[:2] / key
+        directory = self.directory(key)
         try:
             failures = [
                 (str(p), str(w)) for p, w in json.loads((directory / "failed.json").read_text())
             ]
+            proof = _read_proof(directory) if self.proven_only else None
         except (OSError, ValueError):
+            return None
+        if self.proven_only and (proof is None or len(proof) != len(group)):
             return None
         failed = {path for path, _ in failures}
         outputs = {}
@@ -258,12 +298,14 @@ class BytecodeCache:
             cached = directory / f"{index}.pyc"
             if not cached.is_file():
                 return None
+            if proof is not None and _file_sha256(cached) != proof[index]:
+                return None
             outputs[job.runtime_path] = cached
         return failures, outputs
 
     def store(self, key: str, group: Sequence[_Job], failures: list[tuple[str, str]]) -> None:
-        final = self.root / key[:2] / key
-        if final.exists():
+        final = self.directory(key)
+        if self.proven_only or final.exists():
             return
         staging: Path | None = None
         try:
@@ -280,6 +322,54 @@ class BytecodeCache:
             # first) only makes a slower next build.
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
+
+
+def mark_proven(group: CachedGroup, shipped: Mapping[str, str | None]) -> bool:
+    """Record that `group`'s cache entry is proven, if its files are exactly what was shipped.
+
+    `shipped` maps archive names to the sha256 of a zip that an independent, uncached compile
+    reproduced byte for byte (verify calls this only then). Returns whether a new proof was
+    recorded (False when the entry was proven already, or its files are not what was shipped).
+    """
+    hashes: list[str | None] = []
+    for index, name in enumerate(group.names):
+        if name is None:
+            hashes.append(None)
+            continue
+        try:
+            actual = _file_sha256(group.directory / f"{index}.pyc")
+        except OSError:
+            return False
+        if shipped.get(name) != actual:
+            return False
+        hashes.append(actual)
+    try:
+        if _read_proof(group.directory) == hashes:
+            return False
+        handle, temporary = tempfile.mkstemp(dir=group.directory, prefix=".proof-")
+        with os.fdopen(handle, "w") as stream:
+            json.dump({"format": CACHE_FORMAT, "sha256": hashes}, stream)
+        Path(temporary).replace(group.directory / BytecodeCache.PROOF)
+    except OSError:
+        return False
+    return True
+
+
+def _read_proof(directory: Path) -> list[str | None] | None:
+    try:
+        document = json.loads((directory / BytecodeCache.PROOF).read_text())
+    except FileNotFoundError:
+        return None
+    if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT:
+        return None
+    hashes = document.get("sha256")
+    if not isinstance(hashes, list):
+        return None
+    return [h if isinstance(h, str) else None for h in hashes]
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def default_workers() -> int:

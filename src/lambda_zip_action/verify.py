@@ -7,9 +7,19 @@ tool controls reversed. It shares nothing with the first build but the installer
 cache, whose files are checked by hash: every distribution built from source (an index sdist, a
 local archive or directory, a VCS checkout, a path dependency of a lock) is built again with a
 fresh, empty installer cache instead of taking a wheel built earlier from a cache (a cache would
-hide a nondeterministic build; see install._install_rebuilding), and everything is compiled and
-compressed afresh instead of read from the build cache. Then both zips are compared byte for
-byte, and any difference is explained entry by entry.
+hide a nondeterministic build; see install._install_rebuilding). Then both zips are compared
+byte for byte, and any difference is explained entry by entry.
+
+What the rebuild takes from this tool's own cache is what needs no second proof:
+- deflated bytes, each inflated back to exactly the content it stands for before it is used
+  (the same bytes through the same zlib at the same level always deflate the same way; the
+  rebuild cannot vary zlib, only check that the cached stream is right);
+- bytecode groups an earlier verify proved: the group compiled afresh by a rebuild, in its own
+  differing environment, gave exactly the bytes the cache holds, and those files still have the
+  hashes recorded then. Every other group is compiled afresh, so a wrong or tampered entry, a
+  new dependency, a changed source or another interpreter is proven by compiling. When the
+  zips agree, the groups the rebuild compiled afresh are recorded as proven (`mark_proven`).
+With --no-cache neither build reads or writes the cache and the rebuild does everything afresh.
 """
 
 from __future__ import annotations
@@ -27,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_zip_action.build import BuildResult, build
-from lambda_zip_action.compile import default_workers
+from lambda_zip_action.compile import CachedGroup, default_workers, mark_proven
 from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.diff import DiffResult, diff, render_text
 from lambda_zip_action.errors import LambdaZipError
@@ -102,7 +112,7 @@ def verify(
         on_event(Event("stage", "Rebuilding from scratch in a different environment to verify, "
                                 "alongside the first build"))  # fmt: skip
         rebuild = _Rebuild(config, interpreter if config.compile else None, env, scratch,
-                           workers, ())  # fmt: skip
+                           workers, (), cache_dir)  # fmt: skip
 
     try:
         first = build(config, env, on_event, workers, cache_dir=cache_dir,
@@ -111,7 +121,7 @@ def verify(
             on_event(Event("stage", "Rebuilding from scratch in a different environment to "
                                     "verify"))  # fmt: skip
             rebuild = _Rebuild(config, first.interpreter if config.compile else None, env,
-                               scratch, workers, first.built_from_source)  # fmt: skip
+                               scratch, workers, first.built_from_source, cache_dir)  # fmt: skip
         else:
             on_event(Event("stage", "Waiting for the verifying rebuild"))
         second_zip = rebuild.finish(on_event)
@@ -123,11 +133,26 @@ def verify(
         second_sha, same, differences, entries = _compare(
             config.output, first.archive.sha256, second_zip
         )
-        return VerifyResult(first, second_sha, same, differences, entries, layer)
+        result = VerifyResult(first, second_sha, same, differences, entries, layer)
+        if result.reproducible and (proven := record_proofs(first)):
+            on_event(Event("info", f"{proven} of {len(first.bytecode_groups)} bytecode groups "
+                                   "compiled afresh by the rebuild are now proven in the cache "
+                                   "(later verifies take them from it)"))  # fmt: skip
+        return result
     finally:
         if rebuild is not None:
             rebuild.stop()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def record_proofs(first: BuildResult) -> int:
+    """Mark the first build's bytecode groups proven, now that an independent rebuild, which
+    compiled every unproven group afresh, gave the same zip; returns how many are newly proven."""
+    shipped: dict[str, str | None] = {e.name: e.sha256 for e in first.archive.entries}
+    if first.layer is not None:
+        shipped.update((e.name, e.sha256) for e in first.layer.archive.entries)
+    groups: tuple[CachedGroup, ...] = first.bytecode_groups
+    return sum(mark_proven(group, shipped) for group in groups)
 
 
 def rebuild_workers(workers: int | None) -> int:
@@ -146,8 +171,13 @@ def rebuild_invocation(
     directory: Path,
     workers: int | None,
     rebuilt: tuple[str, ...],
+    cache_dir: Path | None = None,
 ) -> tuple[list[str], dict[str, str], Path]:
-    """(argv, environment, working directory) of the rebuild, writing under `directory`."""
+    """(argv, environment, working directory) of the rebuild, writing under `directory`.
+
+    With `cache_dir` the rebuild reads that cache as a proof needs (`--proving-cache`: proven
+    bytecode only, deflated bytes checked by inflating, nothing written); else none at all.
+    """
     deep = directory / "a" / "much" / "deeper" / "temporary" / "directory"
     deep.mkdir(parents=True)
     output = directory / "rebuild" / config.output.name
@@ -162,7 +192,8 @@ def rebuild_invocation(
         *self_command(), "build", "--project", str(config.project_dir),
         *rebuild_arguments(config, overrides),
         "--jobs", str(rebuild_workers(workers)),
-        "--reverse-traversal", "--rebuild-sdists", "--no-cache", "--json",
+        "--reverse-traversal", "--rebuild-sdists", "--json",
+        *(["--cache-dir", str(cache_dir), "--proving-cache"] if cache_dir else ["--no-cache"]),
     ]  # fmt: skip
     for label in rebuilt:
         command += ["--rebuild-from-source", label]
@@ -187,8 +218,15 @@ def _compare(
     second_sha = _sha256(second)
     if second_sha == first_sha:
         return second_sha, True, None, ()
-    differences = diff(first, second)
-    return second_sha, False, differences, explain_entries(first, second, differences)
+    try:
+        differences = diff(first, second)
+        explained = explain_entries(first, second, differences)
+    except (LambdaZipError, zipfile.BadZipFile, OSError) as exc:
+        # A zip that cannot be read entry by entry (a damaged cache entry shipped by the first
+        # build, say) differs all the same: say why it cannot be explained further.
+        return second_sha, False, None, (EntryExplanation("the zips", f"cannot be compared "
+                                                          f"entry by entry: {exc}"),)  # fmt: skip
+    return second_sha, False, differences, explained
 
 
 def _rebuilt_layer(second_zip: Path) -> Path:
@@ -206,9 +244,10 @@ class _Rebuild:
         scratch: Path,
         workers: int | None,
         rebuilt: tuple[str, ...],
+        cache_dir: Path | None,
     ) -> None:
         command, child_env, cwd = rebuild_invocation(
-            config, interpreter, env, scratch, workers, rebuilt
+            config, interpreter, env, scratch, workers, rebuilt, cache_dir
         )
         # Files, not pipes: the child's output is read once it has finished.
         self.stdout = (scratch / "rebuild.out").open("w+")
