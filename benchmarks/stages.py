@@ -9,7 +9,10 @@ Three things are timed, interleaved run by run, from the stage lines each emits:
   `verify` starts (`verify.rebuild_invocation`), its stage lines on stderr timed as they come;
 - `verify`: `verify()` in process, as (e) runs it: the first build's stages, the rebuild
   starting alongside it ("Rebuilding"), the wait for the rebuild ("Waiting") and the
-  comparison ("Comparing").
+  comparison ("Comparing");
+- `first-verify`: the same with a copy of the warm cache whose bytecode proofs are removed
+  (made untimed before each run): the first verify after the bytecode was cached by plain
+  builds, whose rebuild compiles every group afresh.
 
 benchmarks.run calls `profile` on medium and large with its warm caches and puts the medians in
 docs/benchmarks.md. For where the time goes inside a stage, run the same command under py-spy
@@ -31,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECTS = Path(__file__).resolve().parent / "projects"
-KINDS = ("build", "rebuild", "verify")
+KINDS = ("build", "rebuild", "verify", "first-verify")
 
 
 @dataclass
@@ -81,6 +84,12 @@ def _in_process(kind: str, fixture: Path, python: Path, env: Mapping[str, str]) 
 
     cache = Path(env["LAMBDA_ZIP_CACHE_DIR"]) if env.get("LAMBDA_ZIP_CACHE_DIR") else None
     with tempfile.TemporaryDirectory(prefix="lambda-zip-stages-") as work:
+        if kind == "first-verify" and cache is not None:
+            unproven = Path(work) / "cache"
+            shutil.copytree(cache, unproven)
+            for proof in unproven.rglob("proven.json"):
+                proof.unlink()
+            cache = unproven
         config = _config(fixture, python, Path(work) / "lambda.zip", env)
         assert isinstance(config, BuildConfig)
         marks: list[tuple[str, float]] = []
@@ -90,7 +99,7 @@ def _in_process(kind: str, fixture: Path, python: Path, env: Mapping[str, str]) 
                 marks.append((event.message.split(" ")[0], time.perf_counter()))
 
         started = time.perf_counter()
-        if kind == "verify":
+        if kind in ("verify", "first-verify"):
             result = verify(config, env, on_event, cache_dir=cache)
             if not result.reproducible:
                 raise RuntimeError(f"{fixture.name} is not reproducible: the profile is void")

@@ -236,7 +236,7 @@ def build(
                         Event("progress", "compile", done, total)
                     ),
                     reverse=reverse_traversal,
-                    cache=BytecodeCache(cache_dir / "bytecode", interpreter.version,
+                    cache=BytecodeCache(cache_dir / "bytecode", interpreter.identity,
                                         proven_only=proving_cache)
                     if cache_dir is not None
                     else None,

@@ -31,7 +31,7 @@ from lambda_zip_action.stage import StagedFile
 # Files per compiler process. A constant: changing it changes bytes on some Python versions.
 GROUP_SIZE = 256
 # Part of every bytecode cache key: bump it when the compile rules change.
-CACHE_FORMAT = "lambda-zip-bytecode/1"
+CACHE_FORMAT = "lambda-zip-bytecode/2"
 
 _WORKER = """
 import json, py_compile, sys
@@ -248,14 +248,15 @@ def group_jobs(jobs: Sequence[_Job]) -> list[list[_Job]]:
 class BytecodeCache:
     """Compiled groups kept between builds, keyed by everything that decides their bytes.
 
-    The key covers the interpreter's version and build, the tool's compile rules, and every
-    file of the group (runtime path, invalidation mode, source sha256). A hit is only as good
-    as that claim, so verify's rebuild (`proven_only`) never takes an entry on the key alone:
-    it compiles every group afresh unless an earlier verify already proved that entry, that is
-    compiled the same group afresh in its differing environment and got the very bytes the
-    entry holds (`mark_proven`, which records each file's sha256). A proven entry is read only
-    when its files still have those hashes. An entry that is wrong shows up in the rebuild as
-    "NOT reproducible" and is never proven.
+    The key covers the interpreter's version and very build (sys.version and the executable it
+    resolves to: two builds of one version may patch the compiler), the tool's compile rules,
+    and every file of the group (runtime path, invalidation mode, source sha256). A hit is only
+    as good as that claim, so verify's rebuild (`proven_only`) never takes an entry on the key
+    alone: it compiles every group afresh unless an earlier verify already proved that entry,
+    that is compiled the same group afresh in its differing environment and got the very bytes
+    the entry holds (`mark_proven`, which records each file's sha256). A proven entry is read
+    only when its files still have those hashes. An entry that is wrong shows up in the
+    rebuild as "NOT reproducible" and is never proven.
     """
 
     PROOF = "proven.json"

@@ -19,7 +19,8 @@ from lambda_zip_action.install import uv_binary
 
 _PROBE = (
     "import json, sys, zlib; print(json.dumps({'implementation': sys.implementation.name, "
-    "'version': list(sys.version_info[:3]), 'zlib': zlib.ZLIB_RUNTIME_VERSION}))"
+    "'version': list(sys.version_info[:3]), 'zlib': zlib.ZLIB_RUNTIME_VERSION, "
+    "'build': sys.version, 'executable': sys.executable}))"
 )
 
 
@@ -28,6 +29,12 @@ class Interpreter:
     path: Path
     version: str  # full, e.g. "3.12.1"
     zlib_version: str
+    build: str = ""  # sys.version (build date and compiler) and the executable it runs
+
+    @property
+    def identity(self) -> str:
+        """What decides the bytes this interpreter compiles: its version and its very build."""
+        return f"{self.version}\0{self.build}"
 
     @property
     def minor(self) -> str:
@@ -54,7 +61,8 @@ def probe(path: Path, env: Mapping[str, str]) -> Interpreter | None:
         return None
     if info.get("implementation") != "cpython":
         return None
-    return Interpreter(path, ".".join(str(p) for p in info["version"]), str(info["zlib"]))
+    build = f"{info.get('build', '')}\0{Path(str(info.get('executable', path))).resolve()}"
+    return Interpreter(path, ".".join(str(p) for p in info["version"]), str(info["zlib"]), build)
 
 
 def find_interpreter(
