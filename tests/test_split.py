@@ -282,3 +282,21 @@ def test_action_split_outputs_and_etag_compare(tmp_path: Path) -> None:
     env["INPUT_COMPARE_TO"] = "0" * 31
     assert cli.main(["action"], env) == 2
     assert Path(outputs["path"]).exists()
+
+
+def test_function_and_layer_are_measured_together_against_the_unzipped_limit() -> None:
+    from lambda_zip_action.limits import UNZIPPED_LIMIT, SizeReport, combined_problem
+
+    mib = 1024 * 1024
+    function, layer = SizeReport(10 * mib, 130 * mib, ()), SizeReport(20 * mib, 130 * mib, ())
+    # Each alone is under 250 MiB, so neither report has a problem of its own...
+    assert function.problems == [] and layer.problems == []
+    # ...but Lambda counts the function and its layers together.
+    together = combined_problem([function, layer])
+    assert together is not None
+    assert "260.0 MiB unzipped together (130.0 MiB + 130.0 MiB)" in together
+    assert combined_problem([function, SizeReport(1, UNZIPPED_LIMIT - 130 * mib, ())]) is None
+    assert combined_problem([function]) is None
+    # One alone over the limit is said by its own report, not twice.
+    over = SizeReport(1, UNZIPPED_LIMIT + 1, ())
+    assert over.problems and combined_problem([function, over]) is None

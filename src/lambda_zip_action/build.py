@@ -42,7 +42,7 @@ from lambda_zip_action.install import (
     make_installer,
 )
 from lambda_zip_action.interpreter import Interpreter, find_interpreter, probe
-from lambda_zip_action.limits import SizeReport, size_report
+from lambda_zip_action.limits import SizeReport, combined_problem, size_report
 from lambda_zip_action.manifest import dumps, manifest_document
 from lambda_zip_action.records import file_owners, owners, record_hashes
 from lambda_zip_action.requirements import RequirementSet, load_requirements, repository_root
@@ -261,6 +261,8 @@ def build(
         for artifact in artifacts:
             if artifact.sizes.problems:
                 warn(artifact.sizes.describe())
+        if (together := combined_problem([artifact.sizes for artifact in artifacts])) is not None:
+            warn(together)
         function = artifacts[0]
         return BuildResult(
             config,
@@ -403,6 +405,12 @@ def _write(
                 manifest_stream.write(dumps(document))
                 artifacts.append(
                     Artifact(package.output, package.manifest, package.layout, result, sizes, etags)
+                )
+            together = combined_problem([artifact.sizes for artifact in artifacts])
+            if together is not None and config.fail_on_size_limit:
+                raise LimitError(
+                    f"{together}. Nothing was written. Drop dependencies or ship a container "
+                    "image (every layer counts), or build without --fail-on-size-limit."
                 )
     except OSError as exc:
         raise OutputError(

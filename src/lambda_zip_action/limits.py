@@ -39,6 +39,21 @@ class SizeReport:
         return "; ".join(self.problems) + (f". Largest: {biggest}" if biggest else "")
 
 
+def combined_problem(reports: Sequence[SizeReport]) -> str | None:
+    """With --split: the function and its layer under the unzipped limit one by one, but not
+    together (Lambda counts the function and all its layers at once)."""
+    if len(reports) < 2 or any(r.unzipped > UNZIPPED_LIMIT for r in reports):
+        return None  # one alone is over: its own report says so
+    total = sum(r.unzipped for r in reports)
+    if total <= UNZIPPED_LIMIT:
+        return None
+    parts = " + ".join(_mb(r.unzipped) for r in reports)
+    return (
+        f"the function zip and its layer are {_mb(total)} unzipped together ({parts}), over "
+        f"Lambda's {_mb(UNZIPPED_LIMIT)} limit for a function and all its layers"
+    )
+
+
 def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB"
 
