@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -65,7 +66,9 @@ def test_the_action_builds_a_real_project_the_same_with_uv_and_pip(tmp_path: Pat
         fake.add_repository(REPO, issues=())
         run = Harness(tmp_path, fake).run("push", commit, payload=push(commit))
     assert run.returncode == 0, _explain(run)
-    uv, pip = (run.outputs[step]["outputs"] for step in ("uv", "pip"))
+    # This workflow records toJSON(steps): step id -> {"outputs": {...}, ...}.
+    steps = cast(dict[str, dict[str, dict[str, str]]], run.outputs)
+    uv, pip = (steps[step]["outputs"] for step in ("uv", "pip"))
     assert uv["reproducible"] == "true" and pip["reproducible"] == "true", run.log[-3000:]
     assert uv["sha256"] == pip["sha256"]
     assert Path(uv["path"]).name == "uv.zip"

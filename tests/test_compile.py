@@ -7,24 +7,31 @@ from pathlib import Path
 
 import pytest
 
-from lambda_zip_action.compile import cache_name, compile_entries, compiler_environment
+from lambda_zip_action.compile import (
+    CompileResult,
+    cache_name,
+    compile_entries,
+    compiler_environment,
+)
 from lambda_zip_action.errors import CompileError
-from lambda_zip_action.stage import StagedFile
+from lambda_zip_action.stage import Origin, StagedFile
 
 from support import interpreter
 
 
-def staged(root: Path, files: dict[str, str], origin: str = "dependency") -> list[StagedFile]:
+def staged(root: Path, files: dict[str, str], origin: Origin = "dependency") -> list[StagedFile]:
     entries = []
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-        entries.append(StagedFile(name, path, 0o644, origin))  # type: ignore[arg-type]
+        entries.append(StagedFile(name, path, 0o644, origin))
     return entries
 
 
-def run(entries: list[StagedFile], out: Path, version: str = "3.12", workers: int = 2):  # type: ignore[no-untyped-def]
+def run(
+    entries: list[StagedFile], out: Path, version: str = "3.12", workers: int = 2
+) -> CompileResult:
     return compile_entries(
         entries,
         interpreter(version),
@@ -35,6 +42,11 @@ def run(entries: list[StagedFile], out: Path, version: str = "3.12", workers: in
         {"PATH": "/usr/bin:/bin", "PYTHONNODEBUGRANGES": "1", "PYTHONOPTIMIZE": "2"},
         workers,
     )
+
+
+def content(entry: StagedFile) -> bytes:
+    assert entry.path is not None, entry  # bytecode is a file, never a directory
+    return entry.path.read_bytes()
 
 
 def test_hash_based_pyc_with_runtime_paths(tmp_path: Path) -> None:
@@ -48,8 +60,8 @@ def test_hash_based_pyc_with_runtime_paths(tmp_path: Path) -> None:
         "dep/__pycache__/mod.cpython-312.pyc",
         "app/__pycache__/handler.cpython-312.pyc",
     }
-    dep = names["dep/__pycache__/mod.cpython-312.pyc"].path.read_bytes()  # type: ignore[union-attr]
-    own = names["app/__pycache__/handler.cpython-312.pyc"].path.read_bytes()  # type: ignore[union-attr]
+    dep = content(names["dep/__pycache__/mod.cpython-312.pyc"])
+    own = content(names["app/__pycache__/handler.cpython-312.pyc"])
     assert int.from_bytes(dep[4:8], "little") == 1  # unchecked-hash
     assert int.from_bytes(own[4:8], "little") == 3  # checked-hash
     assert int.from_bytes(dep[:2], "little") == 3531  # CPython 3.12's magic
@@ -72,7 +84,7 @@ def test_worker_count_never_changes_bytes(tmp_path: Path) -> None:
     outputs = []
     for workers in (1, 2, 5):
         result = run(entries, tmp_path / f"out{workers}" / "pyc", "3.10", workers)
-        outputs.append([entry.path.read_bytes() for entry in result.bytecode])  # type: ignore[union-attr]
+        outputs.append([content(entry) for entry in result.bytecode])
     assert outputs[0] == outputs[1] == outputs[2]
 
 

@@ -156,8 +156,8 @@ def test_compression_level_is_named(tmp_path: Path) -> None:
 
 
 def test_windows_create_system_and_data_descriptors(tmp_path: Path) -> None:
-    def write(target: object, system: int) -> None:
-        with zipfile.ZipFile(target, "w") as zf:  # type: ignore[arg-type]
+    def write(target: Path | zipcraft.NonSeekable, system: int) -> None:
+        with zipfile.ZipFile(target, "w") as zf:
             info = zipfile.ZipInfo("a.txt", zipcraft.FIXED)
             info.external_attr = 0o100644 << 16
             info.create_system = system

@@ -141,7 +141,7 @@ def test_info_zip_is_not_reproducible(tmp_path: Path) -> None:
 
 def test_zipfile_defaults_and_data_descriptors(tmp_path: Path) -> None:
     stream = zipcraft.NonSeekable()
-    with zipfile.ZipFile(stream, "w") as zf:  # type: ignore[arg-type]
+    with zipfile.ZipFile(stream, "w") as zf:
         info = zipfile.ZipInfo("z.py", (2024, 5, 6, 7, 8, 10))
         info.create_system = 0
         zf.writestr(info, b"z")

@@ -43,7 +43,8 @@ def dist(name: str, version: str, files: dict[str, bytes]) -> dict[str, bytes]:
 
 
 def html(markdown: str) -> str:
-    return MarkdownIt("gfm-like").render(markdown)
+    rendered: str = MarkdownIt("gfm-like").render(markdown)
+    return rendered
 
 
 def upgrade(tmp_path: Path) -> tuple[Path, Path]:

@@ -157,7 +157,7 @@ def target(version: str) -> list[str]:
 
 
 def verify(
-    project: Path, version: str, output: Path, *extra: str, **env: str | None
+    project: Path, version: str, output: Path, *extra: str | Path, **env: str | None
 ) -> subprocess.CompletedProcess[str]:
     return run_cli(
         "verify", "--project", project, *target(version), "--output", output, *extra, **env
@@ -446,6 +446,7 @@ def compiled(tmp_path: Path, source: str, name: str) -> bytes:
         doraise=True,
         invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
     )
+    assert output is not None  # doraise=True: a failure raises instead
     return Path(output).read_bytes()
 
 

@@ -86,7 +86,7 @@ def test_hash_matches_content_and_crc(package: Path, tmp_path: Path) -> None:
 
 def test_python_zipfile_windows_and_data_descriptor(tmp_path: Path) -> None:
     stream = zipcraft.NonSeekable()
-    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as zf:  # type: ignore[arg-type]
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as zf:
         info = zipfile.ZipInfo("win.txt")
         info.create_system = 0
         zf.writestr(info, b"windows")

@@ -117,6 +117,9 @@ class NonSeekable:
     def flush(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass  # zipfile never closes a stream it was given; typeshed's protocol still asks
+
     def tell(self) -> int:
         raise OSError("not seekable")
 

@@ -166,6 +166,11 @@ def owner_of(name: str, owned: Mapping[str, str]) -> str | None:
     source = bytecode_source(name)
     if source is not None and source in owned:
         return owned[source]
-    if name.endswith("/"):
-        return owned.get(name.rstrip("/") + "/RECORD") if name.endswith(".dist-info/") else None
+    if name.endswith(".dist-info/"):
+        return owned.get(name.rstrip("/") + "/RECORD")
+    top, _, rest = name.partition("/")
+    if rest and top.endswith(".dist-info"):
+        # METADATA, WHEEL, licenses/: file_owners leaves a .dist-info's own rows out, and they
+        # are its distribution's as much as its RECORD is (not the project's own code).
+        return owned.get(top + "/RECORD")
     return None
