@@ -11,7 +11,9 @@ from pathlib import Path
 from support import PROJECTS, interpreter, tool_env
 
 
-def build(project: Path, output: Path, cache: Path | None, command: str = "build"):  # type: ignore[no-untyped-def]
+def build(
+    project: Path, output: Path, cache: Path | None, command: str = "build"
+) -> subprocess.CompletedProcess[str]:
     argv = [
         sys.executable, "-m", "lambda_zip_action", command, "--project", str(project),
         "--python-version", "3.12", "--python", str(interpreter("3.12")),

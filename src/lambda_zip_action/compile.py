@@ -106,13 +106,7 @@ def compile_entries(
     cache: BytecodeCache | None = None,
 ) -> CompileResult:
     """Compile every `.py` entry; return the .pyc entries, to be merged into the archive."""
-    jobs = []
-    for entry in entries:
-        if entry.is_dir or entry.path is None or not entry.name.endswith(".py"):
-            continue
-        output = output_dir / cache_name(entry.name, cache_tag)
-        invalidation = source_invalidation if entry.origin == "source" else "unchecked-hash"
-        jobs.append(_Job(entry, f"{runtime_root}/{entry.name}", output, invalidation))
+    jobs = _jobs(entries, cache_tag, runtime_root, output_dir, source_invalidation)
     groups = group_jobs(jobs)
     for job in jobs:
         job.output.parent.mkdir(parents=True, exist_ok=True)
@@ -189,21 +183,46 @@ def compile_entries(
         if job.runtime_path not in failed_paths
     )
     skipped = tuple((path.removeprefix(runtime_root + "/"), why) for path, why in sorted(failures))
-    cached_groups: tuple[CachedGroup, ...] = ()
-    if cache is not None:
-        cached_groups = tuple(
-            CachedGroup(
-                cache.directory(keys[id(group)]),
-                tuple(
-                    None
-                    if job.runtime_path in failed_paths
-                    else cache_name(job.entry.name, cache_tag)
-                    for job in group
-                ),
-            )
+    cached_groups = (
+        ()
+        if cache is None
+        else tuple(
+            _cached_group(cache.directory(keys[id(group)]), group, failed_paths, cache_tag)
             for group in groups
         )
+    )
     return CompileResult(bytecode, skipped, cached, cached_groups)
+
+
+def _cached_group(
+    directory: Path, group: Sequence[_Job], failed: set[str], cache_tag: str
+) -> CachedGroup:
+    return CachedGroup(
+        directory,
+        tuple(
+            None if job.runtime_path in failed else cache_name(job.entry.name, cache_tag)
+            for job in group
+        ),
+    )
+
+
+def _jobs(
+    entries: Sequence[StagedFile],
+    cache_tag: str,
+    runtime_root: str,
+    output_dir: Path,
+    source_invalidation: str,
+) -> list[_Job]:
+    """A job per `.py` file: the project's own code checked-hash (by default), the rest
+    unchecked."""
+    jobs = []
+    for entry in entries:
+        if entry.is_dir or entry.path is None or not entry.name.endswith(".py"):
+            continue
+        output = output_dir / cache_name(entry.name, cache_tag)
+        invalidation = source_invalidation if entry.origin == "source" else "unchecked-hash"
+        jobs.append(_Job(entry, f"{runtime_root}/{entry.name}", output, invalidation))
+    return jobs
 
 
 def start_order(groups: Sequence[list[_Job]], reverse: bool = False) -> list[list[_Job]]:

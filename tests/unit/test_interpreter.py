@@ -63,9 +63,15 @@ def test_probe_reports_the_version_and_zlib_the_interpreter_runs_with() -> None:
     python = interpreter("3.12")
     found = probe(python, {"PATH": "/usr/bin:/bin"})
     version, zlib_version = reported(python)
-    assert found == Interpreter(python, version, zlib_version)
+    assert found is not None
+    assert (found.path, found.version, found.zlib_version) == (python, version, zlib_version)
     assert found.minor == "3.12"
     assert version.startswith("3.12.")
+    # The build the bytecode cache is keyed by: sys.version and the executable it resolves to.
+    build, executable = found.build.split("\0")
+    assert build.startswith(version + " (") and "[" in build  # "3.12.1 (main, date) [compiler]"
+    assert Path(executable) == python.resolve()
+    assert found.identity == f"{version}\0{found.build}"
 
 
 def test_minor_is_major_dot_minor() -> None:
@@ -87,7 +93,7 @@ def test_probe_refuses_what_is_not_a_working_cpython(tmp_path: Path) -> None:
         tmp_path / "cpython",
         """echo '{"implementation": "cpython", "version": [3, 12, 7], "zlib": "1.3.1"}'""",
     )
-    assert probe(cpython, env) == Interpreter(cpython, "3.12.7", "1.3.1")
+    assert probe(cpython, env) == Interpreter(cpython, "3.12.7", "1.3.1", f"\0{cpython.resolve()}")
 
 
 def test_a_given_interpreter_of_another_minor_version_is_an_error() -> None:
