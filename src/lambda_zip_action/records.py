@@ -21,6 +21,8 @@ from typing import Protocol
 
 from packaging.utils import canonicalize_name
 
+from lambda_zip_action.errors import InstallError
+
 
 @dataclass(frozen=True)
 class RecordRow:
@@ -89,6 +91,12 @@ def distribution_name(dist_info: Path) -> str:
     return dist_info.name.removesuffix(".dist-info").rsplit("-", 1)[0]
 
 
+def dist_label(dist_info_name: str) -> str:
+    """`Foo_Bar-1.0.dist-info` -> `foo-bar 1.0`: how messages name a distribution."""
+    name, _, version = dist_info_name.removesuffix(".dist-info").rpartition("-")
+    return f"{canonicalize_name(name)} {version}"
+
+
 def claims(target: Path) -> Iterator[tuple[str, str]]:
     """(target path, distribution directory name) for every file a normalised RECORD lists."""
     for dist_info in dist_infos(target):
@@ -126,16 +134,30 @@ class HashedEntry(Protocol):
     def sha256(self) -> str | None: ...
 
 
-def modified_files(
+def check_record_hashes(
     written: Iterable[HashedEntry], expected: Mapping[str, str], prefix: str = ""
-) -> list[str]:
-    """Archive names of files whose bytes are not what their wheel's RECORD pins."""
-    return [
+) -> None:
+    """Every installed file must still be the bytes its wheel shipped.
+
+    Installers link files out of their caches; anything that later edits an installed copy in
+    place (a certificate bundle patched, a "quick fix" to a dependency) edits the cache too,
+    and every later build would ship it. The hashes come for free: the archive computed them.
+    `expected` is `record_hashes` of the installed tree; `prefix` is the archive's path to it.
+    """
+    wrong = [
         entry.name
         for entry in written
         if entry.sha256 is not None
         and expected.get(entry.name.removeprefix(prefix), entry.sha256) != entry.sha256
     ]
+    if wrong:
+        shown = ", ".join(wrong[:5]) + (f" and {len(wrong) - 5} more" if len(wrong) > 5 else "")
+        raise InstallError(
+            f"Installed files differ from what their wheels' RECORD says: {shown}. The "
+            "installer's cache has probably been modified through a hard link; clear it "
+            "(`uv cache clean <package>` or `pip cache purge`) and build again. Nothing was "
+            "written."
+        )
 
 
 def bytecode_source(name: str) -> str | None:

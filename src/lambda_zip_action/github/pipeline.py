@@ -14,7 +14,7 @@ from lambda_zip_action.build import BuildResult, build
 from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.errors import InterpreterError
 from lambda_zip_action.github.runner import group, log, show_event
-from lambda_zip_action.install import uv_binary
+from lambda_zip_action.installers import uv_binary
 from lambda_zip_action.interpreter import find_interpreter
 from lambda_zip_action.verify import render_verify, verify
 
