@@ -116,13 +116,30 @@ def record_hashes(target: Path) -> dict[str, str]:
     return expected
 
 
-def owners(target: Path) -> dict[str, str]:
-    """Top-level names -> the distribution that installed them."""
+def installed_by(target: Path) -> dict[str, str]:
+    """Target path -> the .dist-info directory name of the distribution that installed it.
+
+    Every file a normalised RECORD lists, and each .dist-info's own RECORD. Where two
+    distributions list a path (check_claims refuses that), the first in name order wins.
+    `owners` and `file_owners` are the two views callers need of it.
+    """
     owned: dict[str, str] = {}
-    for path, dist_name in claims(target):
-        owned.setdefault(path.split("/")[0], dist_name.split("-")[0])
+    for path, dist_dir in claims(target):
+        owned.setdefault(path, dist_dir)
     for dist_info in dist_infos(target):
-        owned.setdefault(dist_info.name, dist_info.name.split("-")[0])
+        owned.setdefault(f"{dist_info.name}/RECORD", dist_info.name)
+    return owned
+
+
+def owners(target: Path) -> dict[str, str]:
+    """Top-level names -> the distribution that installed them, as its .dist-info spells it.
+
+    The size report's view: a directory or module at the root counts for whoever installed
+    its first file.
+    """
+    owned: dict[str, str] = {}
+    for path, dist_dir in installed_by(target).items():
+        owned.setdefault(path.split("/")[0], dist_dir.split("-")[0])
     return owned
 
 
@@ -170,15 +187,11 @@ def bytecode_source(name: str) -> str | None:
 
 
 def file_owners(target: Path) -> dict[str, str]:
-    """Target path -> the PEP 503 name of the distribution that installed it."""
-    owned: dict[str, str] = {}
-    for path, dist_dir in claims(target):
-        owned.setdefault(path, canonicalize_name(distribution_name(Path(dist_dir))))
-    for dist_info in dist_infos(target):
-        owned.setdefault(
-            f"{dist_info.name}/RECORD", canonicalize_name(distribution_name(dist_info))
-        )
-    return owned
+    """Target path -> the PEP 503 name of the distribution that installed it (the manifest's)."""
+    return {
+        path: canonicalize_name(distribution_name(Path(dist_dir)))
+        for path, dist_dir in installed_by(target).items()
+    }
 
 
 def owner_of(name: str, owned: Mapping[str, str]) -> str | None:
