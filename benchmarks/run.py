@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _tools(python: Path) -> Tools:
-    from lambda_zip_action.install import uv_binary
+    from lambda_zip_action.installers import uv_binary
 
     lambda_zip = Path(sys.executable).parent / "lambda-zip"
     help_text = subprocess.run(

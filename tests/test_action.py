@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from lambda_zip_action.github_api import MAX_COMMENT_CHARS, marker_for
+from lambda_zip_action.github.comments import MAX_COMMENT_CHARS, marker_for
 from test_security_action import plant
 
 import support

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from lambda_zip_action.install import uv_binary
+from lambda_zip_action.installers import uv_binary
 
 from support import PROJECTS, interpreter, require_tools, tool_env
 

@@ -8,19 +8,23 @@ import requests
 
 from lambda_zip_action import __version__
 from lambda_zip_action.errors import ConfigError, LambdaZipError
-from lambda_zip_action.github_api import (
+from lambda_zip_action.github.comments import (
     MAX_COMMENT_CHARS,
+    marker_for,
+    trim_body,
+    upsert_sticky_comment,
+)
+from lambda_zip_action.github.errors import (
     AuthError,
-    GitHubClient,
     GitHubError,
     NotFoundError,
     RateLimitError,
     ReadOnlyTokenError,
     UnavailableError,
     ValidationError,
-    marker_for,
-    trim_body,
+    error_for,
 )
+from lambda_zip_action.github.rest import GitHubClient
 
 from fake_github import (
     BOT_LOGIN,
@@ -73,7 +77,7 @@ def page_numbers(fake: FakeGitHub) -> list[tuple[str, str]]:
 
 
 def test_creates_the_comment_when_absent_with_github_headers(github: FakeGitHub) -> None:
-    result = client_for(github).upsert_sticky_comment(REPO, PR, MARKER, "hello")
+    result = upsert_sticky_comment(client_for(github), REPO, PR, MARKER, "hello")
 
     assert result.action == "created"
     assert result.author_login == BOT_LOGIN
@@ -96,12 +100,12 @@ def test_creates_the_comment_when_absent_with_github_headers(github: FakeGitHub)
 def test_a_personal_token_writes_as_its_user(github: FakeGitHub) -> None:
     client = client_for(github, PAT_TOKEN)
     assert client.viewer_login() == "alice"
-    assert client.upsert_sticky_comment(REPO, PR, MARKER, "x").author_login == "alice"
+    assert upsert_sticky_comment(client, REPO, PR, MARKER, "x").author_login == "alice"
 
 
 def test_an_explicit_author_login_skips_get_user(github: FakeGitHub) -> None:
     client = client_for(github, author_login=BOT_LOGIN)
-    client.upsert_sticky_comment(REPO, PR, MARKER, "x")
+    upsert_sticky_comment(client, REPO, PR, MARKER, "x")
     assert all(r.path != "/user" for r in github.requests)
 
 
@@ -122,7 +126,7 @@ def seed_three_pages(fake: FakeGitHub) -> tuple[list[int], int]:
 def test_updates_in_place_on_page_three_listing_every_page(github: FakeGitHub) -> None:
     mallory, bot = seed_three_pages(github)
 
-    result = client_for(github).upsert_sticky_comment(REPO, PR, MARKER, "new report")
+    result = upsert_sticky_comment(client_for(github), REPO, PR, MARKER, "new report")
 
     assert (result.action, result.comment_id) == ("updated", bot)
     assert page_numbers(github) == [("100", "1"), ("100", "2"), ("100", "3")]
@@ -139,7 +143,7 @@ def test_updates_in_place_on_page_three_listing_every_page(github: FakeGitHub) -
 def test_never_touches_someone_elses_comment_with_the_marker(github: FakeGitHub) -> None:
     mallory = github.seed(REPO, PR, "mallory", f"{MARKER}\nfake report").id
 
-    result = client_for(github).upsert_sticky_comment(REPO, PR, MARKER, "real report")
+    result = upsert_sticky_comment(client_for(github), REPO, PR, MARKER, "real report")
 
     assert result.action == "created"
     assert result.comment_id != mallory
@@ -161,7 +165,7 @@ def test_the_newest_of_several_own_marked_comments_is_updated(github: FakeGitHub
     older = github.seed(REPO, PR, BOT_LOGIN, f"{MARKER}\nfirst").id
     newer = github.seed(REPO, PR, BOT_LOGIN, f"{MARKER}\nsecond").id
 
-    result = client_for(github).upsert_sticky_comment(REPO, PR, MARKER, "third")
+    result = upsert_sticky_comment(client_for(github), REPO, PR, MARKER, "third")
 
     assert (result.comment_id, result.duplicate_ids) == (newer, (older,))
     assert [c.body.split("\n")[1] for c in github.comments(REPO, PR)] == ["first", "third"]
@@ -169,12 +173,12 @@ def test_the_newest_of_several_own_marked_comments_is_updated(github: FakeGitHub
 
 def test_a_marker_quoted_further_down_does_not_count(github: FakeGitHub) -> None:
     github.seed(REPO, PR, BOT_LOGIN, f"about the report:\n{MARKER}")
-    assert client_for(github).upsert_sticky_comment(REPO, PR, MARKER, "x").action == "created"
+    assert upsert_sticky_comment(client_for(github), REPO, PR, MARKER, "x").action == "created"
 
 
 def test_an_identical_body_is_not_written_again(github: FakeGitHub) -> None:
     github.seed(REPO, PR, BOT_LOGIN, f"{MARKER}\nsame")
-    result = client_for(github).upsert_sticky_comment(REPO, PR, MARKER, "same")
+    result = upsert_sticky_comment(client_for(github), REPO, PR, MARKER, "same")
     assert result.action == "unchanged"
     assert github.calls("PATCH") == posts(github) == []
 
@@ -184,7 +188,7 @@ def test_github_enterprise_api_root_keeps_its_path(prefix: str) -> None:
     with fake_github(prefix="/api/v3") as fake:
         fake.add_repository(REPO, issues=(PR,))
         url = fake.url.removesuffix("/api/v3") + prefix
-        result = GitHubClient(url, BOT_TOKEN).upsert_sticky_comment(REPO, PR, MARKER, "x")
+        result = upsert_sticky_comment(GitHubClient(url, BOT_TOKEN), REPO, PR, MARKER, "x")
         assert result.action == "created"
         assert all(r.path.startswith("/") for r in fake.requests)
 
@@ -194,7 +198,7 @@ def test_a_next_link_to_another_host_is_not_followed(github: FakeGitHub) -> None
         github.seed(REPO, PR, "user", f"comment {index}")
     github.link_base = "http://evil.example"
     with pytest.raises(GitHubError, match=r"evil\.example.*refusing to send the token"):
-        client_for(github).upsert_sticky_comment(REPO, PR, MARKER, "x")
+        upsert_sticky_comment(client_for(github), REPO, PR, MARKER, "x")
 
 
 # Markers and trimming
@@ -262,7 +266,7 @@ def test_an_overlong_body_is_trimmed_which_the_fake_would_otherwise_refuse(
         "body is too long (maximum is 65536 characters)"
     )
 
-    result = client_for(github).upsert_sticky_comment(REPO, PR, MARKER, body)
+    result = upsert_sticky_comment(client_for(github), REPO, PR, MARKER, body)
 
     [stored] = github.comments(REPO, PR)
     assert len(stored.body) <= MAX_COMMENT_CHARS
@@ -276,7 +280,7 @@ def test_an_overlong_body_is_trimmed_which_the_fake_would_otherwise_refuse(
 
 def test_a_read_only_token_raises_read_only_token_error(github: FakeGitHub) -> None:
     with pytest.raises(ReadOnlyTokenError) as caught:
-        client_for(github, READ_ONLY_TOKEN).upsert_sticky_comment(REPO, PR, MARKER, "x")
+        upsert_sticky_comment(client_for(github, READ_ONLY_TOKEN), REPO, PR, MARKER, "x")
     error = caught.value
     assert isinstance(error, LambdaZipError)
     assert (error.method, error.path, error.status) == (
@@ -290,7 +294,7 @@ def test_a_read_only_token_raises_read_only_token_error(github: FakeGitHub) -> N
 
 def test_an_unknown_token_raises_auth_error_with_githubs_message(github: FakeGitHub) -> None:
     with pytest.raises(AuthError, match='401 "Bad credentials"'):
-        client_for(github, "ghp_unknown").upsert_sticky_comment(REPO, PR, MARKER, "x")
+        upsert_sticky_comment(client_for(github, "ghp_unknown"), REPO, PR, MARKER, "x")
 
 
 @pytest.mark.parametrize(("repo", "number"), [("octo/missing", PR), (REPO, 999)])
@@ -298,21 +302,21 @@ def test_an_unknown_repository_or_issue_raises_not_found(
     github: FakeGitHub, repo: str, number: int
 ) -> None:
     with pytest.raises(NotFoundError, match="404") as caught:
-        client_for(github).upsert_sticky_comment(repo, number, MARKER, "x")
+        upsert_sticky_comment(client_for(github), repo, number, MARKER, "x")
     assert caught.value.path == f"/repos/{repo}/issues/{number}/comments"
 
 
 def test_a_refused_body_raises_validation_error_with_githubs_reason(github: FakeGitHub) -> None:
     github.max_body_chars = 10
     with pytest.raises(ValidationError, match=r"body is too long \(maximum is 10 characters\)"):
-        client_for(github).upsert_sticky_comment(REPO, PR, MARKER, "a longer body")
+        upsert_sticky_comment(client_for(github), REPO, PR, MARKER, "a longer body")
 
 
 @pytest.mark.parametrize(("repo", "number"), [("octo", 1), ("a/b/c", 1), ("../x", 1), (REPO, 0)])
 def test_bad_targets_are_configuration_errors(repo: str, number: int) -> None:
     client = GitHubClient("https://api.github.com", "t", author_login="x")
     with pytest.raises(ConfigError):
-        client.upsert_sticky_comment(repo, number, MARKER, "x")
+        upsert_sticky_comment(client, repo, number, MARKER, "x")
 
 
 # Retries
@@ -326,7 +330,7 @@ def test_a_secondary_rate_limit_is_waited_out_as_retry_after_says(
     github.secondary_limit_status = status
     sleeps = Sleeps()
 
-    result = client_for(github, sleep=sleeps).upsert_sticky_comment(REPO, PR, MARKER, "x")
+    result = upsert_sticky_comment(client_for(github, sleep=sleeps), REPO, PR, MARKER, "x")
 
     assert result.action == "created"
     assert sleeps == [1.0]
@@ -338,8 +342,8 @@ def test_a_secondary_limit_without_retry_after_waits_a_minute(github: FakeGitHub
     github.secondary_limit_writes = 1
     github.retry_after = None
     sleeps = Sleeps()
-    client_for(github, sleep=sleeps, max_wait_seconds=60).upsert_sticky_comment(
-        REPO, PR, MARKER, "x"
+    upsert_sticky_comment(
+        client_for(github, sleep=sleeps, max_wait_seconds=60), REPO, PR, MARKER, "x"
     )
     assert sleeps == [60.0]
 
@@ -348,7 +352,9 @@ def test_a_persistent_rate_limit_gives_up_after_the_retry_bound(github: FakeGitH
     github.secondary_limit_writes = 100
     sleeps = Sleeps()
     with pytest.raises(RateLimitError, match="secondary rate limit") as caught:
-        client_for(github, sleep=sleeps, max_retries=3).upsert_sticky_comment(REPO, PR, MARKER, "x")
+        upsert_sticky_comment(
+            client_for(github, sleep=sleeps, max_retries=3), REPO, PR, MARKER, "x"
+        )
     assert sleeps == [1.0, 1.0, 1.0]
     assert len(posts(github)) == 4
     assert "Re-run the job later" in str(caught.value)
@@ -359,8 +365,8 @@ def test_a_wait_beyond_the_budget_is_not_slept(github: FakeGitHub) -> None:
     github.retry_after = "120"
     sleeps = Sleeps()
     with pytest.raises(RateLimitError, match="wait 120 s"):
-        client_for(github, sleep=sleeps, max_wait_seconds=60).upsert_sticky_comment(
-            REPO, PR, MARKER, "x"
+        upsert_sticky_comment(
+            client_for(github, sleep=sleeps, max_wait_seconds=60), REPO, PR, MARKER, "x"
         )
     assert sleeps == []
 
@@ -377,8 +383,8 @@ def test_a_primary_rate_limit_waits_until_the_reset(github: FakeGitHub) -> None:
 def test_server_errors_are_retried_with_exponential_backoff(github: FakeGitHub) -> None:
     github.server_errors = 3
     sleeps = Sleeps()
-    result = client_for(github, sleep=sleeps, author_login=BOT_LOGIN).upsert_sticky_comment(
-        REPO, PR, MARKER, "x"
+    result = upsert_sticky_comment(
+        client_for(github, sleep=sleeps, author_login=BOT_LOGIN), REPO, PR, MARKER, "x"
     )
     assert result.action == "created"
     assert sleeps == [1.0, 2.0, 4.0]
@@ -388,7 +394,9 @@ def test_persistent_server_errors_give_up_with_unavailable_error(github: FakeGit
     github.server_errors = 100
     sleeps = Sleeps()
     with pytest.raises(UnavailableError, match="502") as caught:
-        client_for(github, sleep=sleeps, max_retries=2).upsert_sticky_comment(REPO, PR, MARKER, "x")
+        upsert_sticky_comment(
+            client_for(github, sleep=sleeps, max_retries=2), REPO, PR, MARKER, "x"
+        )
     assert sleeps == [1.0, 2.0]
     assert caught.value.status == 502
 
@@ -397,8 +405,8 @@ def test_a_post_answered_with_5xx_lists_again_before_posting_again(github: FakeG
     github.server_errors = 1
     github.server_error_methods = frozenset({"POST"})
     sleeps = Sleeps()
-    result = client_for(github, sleep=sleeps, author_login=BOT_LOGIN).upsert_sticky_comment(
-        REPO, PR, MARKER, "x"
+    result = upsert_sticky_comment(
+        client_for(github, sleep=sleeps, author_login=BOT_LOGIN), REPO, PR, MARKER, "x"
     )
     assert result.action == "created"
     assert [r.method for r in github.requests] == ["GET", "POST", "GET", "POST"]
@@ -422,7 +430,7 @@ def test_a_timed_out_post_that_landed_is_not_duplicated(github: FakeGitHub) -> N
     sleeps = Sleeps()
     client = client_for(github, sleep=sleeps, author_login=BOT_LOGIN, timeout=(2.0, 0.2))
 
-    result = client.upsert_sticky_comment(REPO, PR, MARKER, "report")
+    result = upsert_sticky_comment(client, REPO, PR, MARKER, "report")
 
     [comment] = github.comments(REPO, PR)
     assert (result.action, result.comment_id) == ("unchanged", comment.id)
@@ -456,7 +464,7 @@ def test_the_token_appears_in_no_message_repr_result_or_log(
         client = client_for(github, token, max_retries=1, timeout=(2.0, 0.1))
         seen.extend([repr(client), str(client), repr(vars(client))])
         try:
-            result = client.upsert_sticky_comment(REPO, PR, MARKER, f"body {token[:9]}")
+            result = upsert_sticky_comment(client, REPO, PR, MARKER, f"body {token[:9]}")
             seen.append(repr(result))
         except GitHubError as error:
             seen.extend([str(error), repr(error), repr(error.args), repr(vars(error))])
@@ -482,6 +490,6 @@ def test_a_token_echoed_by_github_is_redacted(github: FakeGitHub) -> None:
     response = requests.Response()
     response.status_code = 403
     response._content = f'{{"message": "token {BOT_TOKEN} is bad"}}'.encode()
-    error = client._error_for("GET", "/user", response)
+    error = error_for("GET", "/user", response, client._redact)
     assert BOT_TOKEN not in str(error)
     assert "<redacted>" in str(error)

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from lambda_zip_action import cli, github
+from lambda_zip_action import cli
 from lambda_zip_action.config import make_config
 from lambda_zip_action.errors import ConfigError, InterpreterError
-from lambda_zip_action.github_api import marker_for
+from lambda_zip_action.github.baseline import parse_sha256
+from lambda_zip_action.github.comments import marker_for
+from lambda_zip_action.github.inputs import read_inputs
+from lambda_zip_action.github.pipeline import ensure_interpreter
 
 import support
 from fake_github import BOT_LOGIN, BOT_TOKEN, READ_ONLY_TOKEN, FakeGitHub, fake_github
@@ -71,16 +74,16 @@ def read_outputs(path: Path) -> dict[str, str]:
 
 
 def test_inputs_default_and_validate() -> None:
-    inputs = github.read_inputs({"INPUT_WORKING_DIRECTORY": "services/billing"})
+    inputs = read_inputs({"INPUT_WORKING_DIRECTORY": "services/billing"})
     assert inputs.name == "billing"
     assert inputs.verify is True
     assert inputs.comment == "auto"
     assert inputs.sources == ()
-    assert github.read_inputs({}).name == "lambda"
-    assert "token=<redacted>" in repr(github.read_inputs({"INPUT_GITHUB_TOKEN": BOT_TOKEN}))
+    assert read_inputs({}).name == "lambda"
+    assert "token=<redacted>" in repr(read_inputs({"INPUT_GITHUB_TOKEN": BOT_TOKEN}))
 
     with pytest.raises(ConfigError) as raised:
-        github.read_inputs(
+        read_inputs(
             {
                 "INPUT_VERIFY": "yes",
                 "INPUT_COMMENT": "always",
@@ -95,17 +98,17 @@ def test_inputs_default_and_validate() -> None:
 def test_sha256_in_hex_or_lambda_base64() -> None:
     digest = "ab" * 32
     as_base64 = base64.b64encode(bytes.fromhex(digest)).decode()
-    assert github.parse_sha256(digest.upper()) == digest
-    assert github.parse_sha256(as_base64) == digest
-    assert github.parse_sha256("dist/lambda.zip") is None
-    assert github.parse_sha256(base64.b64encode(b"short").decode()) is None
+    assert parse_sha256(digest.upper()) == digest
+    assert parse_sha256(as_base64) == digest
+    assert parse_sha256("dist/lambda.zip") is None
+    assert parse_sha256(base64.b64encode(b"short").decode()) is None
 
 
 def test_missing_interpreter_says_what_to_do(project: Path, tmp_path: Path) -> None:
     env = support.tool_env(PATH="/usr/bin:/bin", HOME=str(tmp_path), PYENV_ROOT=str(tmp_path))
     config = make_config(project, {"python_version": "3.14"})
     with pytest.raises(InterpreterError) as raised:
-        github.ensure_interpreter(config, env)
+        ensure_interpreter(config, env)
     message = raised.value.message
     assert "uv python install 3.14" in message
     assert "actions/setup-python" in message

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lambda_zip_action.install import InstallRequest, _explain_failure
-from lambda_zip_action.requirements import RequirementSet
+from lambda_zip_action.install_failures import explain_failure
 from lambda_zip_action.runtimes import RUNTIMES
 
 import support
@@ -31,16 +30,12 @@ EXPECTED = {
 }
 
 
-def _request(version: str) -> InstallRequest:
-    empty = RequirementSet("none", None, None, (), locked=True, hashed=True)
-    return InstallRequest(empty, RUNTIMES[version], "x86_64", Path("python"), Path("target"))
-
-
 @pytest.mark.parametrize("installer", ["uv", "pip"])
 @pytest.mark.parametrize("kind", sorted(EXPECTED))
 def test_each_real_failure_gets_its_own_message(kind: str, installer: str) -> None:
     output = (OUTPUTS / f"{kind}.{installer}.txt").read_text(encoding="utf-8")
-    message = _explain_failure(output, _request("3.13" if kind == "buildfail" else "3.12")).message
+    runtime = RUNTIMES["3.13" if kind == "buildfail" else "3.12"]
+    message = explain_failure(output, runtime, "x86_64").message
     wanted, unwanted = EXPECTED[kind]
     for words in wanted:
         assert words in message, (kind, installer, message)
@@ -50,8 +45,8 @@ def test_each_real_failure_gets_its_own_message(kind: str, installer: str) -> No
 
 def test_messages_differ_between_kinds() -> None:
     first_sentences = {
-        kind: _explain_failure(
-            (OUTPUTS / f"{kind}.uv.txt").read_text(encoding="utf-8"), _request("3.12")
+        kind: explain_failure(
+            (OUTPUTS / f"{kind}.uv.txt").read_text(encoding="utf-8"), RUNTIMES["3.12"], "x86_64"
         ).message.split(":")[0]
         for kind in EXPECTED
     }

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lambda_zip_action.install import uv_binary
+from lambda_zip_action.installers import uv_binary
 
 from support import PROJECTS, interpreter, tool_env
 

@@ -15,12 +15,9 @@ import pytest
 import requests
 from ruamel.yaml import YAML
 
-from lambda_zip_action.github_api import (
-    DEFAULT_BOT_LOGIN,
-    ForbiddenError,
-    GitHubClient,
-    marker_for,
-)
+from lambda_zip_action.github.comments import marker_for, upsert_sticky_comment
+from lambda_zip_action.github.errors import ForbiddenError
+from lambda_zip_action.github.rest import DEFAULT_BOT_LOGIN, GitHubClient
 
 import support
 from fake_github import APP_LOGIN, APP_TOKEN, BOT_LOGIN, BOT_TOKEN, fake_github
@@ -125,7 +122,7 @@ def test_a_non_latin1_token_is_a_clear_error_without_the_token(tmp_path: Path) -
 
 def test_the_action_input_token_is_validated_without_echo(tmp_path: Path) -> None:
     from lambda_zip_action.errors import ConfigError
-    from lambda_zip_action.github import read_inputs
+    from lambda_zip_action.github.inputs import read_inputs
 
     with pytest.raises(ConfigError) as caught:
         read_inputs({"INPUT_GITHUB_TOKEN": "ghp_abc\u00e9def"})
@@ -156,7 +153,7 @@ def test_an_app_token_used_to_take_github_actions_comment(tmp_path: Path) -> Non
             GitHubClient(fake.url, APP_TOKEN, author_login=DEFAULT_BOT_LOGIN) as client,
             pytest.raises(ForbiddenError),
         ):
-            client.upsert_sticky_comment(REPO, 7, marker, "the app's report")
+            upsert_sticky_comment(client, REPO, 7, marker, "the app's report")
 
 
 def test_an_app_token_finds_its_own_login_and_comment(tmp_path: Path) -> None:

@@ -203,7 +203,7 @@ def uvlock_project(tmp_path: Path, archive: bool = False) -> Path:
         ),
         "utf-8",
     )
-    from lambda_zip_action.install import uv_binary
+    from lambda_zip_action.installers import uv_binary
 
     locked = subprocess.run(
         [uv_binary(), "lock", "--directory", str(project)],
@@ -332,7 +332,7 @@ def test_time_stamping_sdist_is_caught(origin: str, installer: str, tmp_path: Pa
 
 def test_uv_refresh_reuses_the_wheel_built_from_a_local_archive(tmp_path: Path) -> None:
     """Why the rebuild needs a fresh cache: `--refresh` (the old way) installs the same build."""
-    from lambda_zip_action.install import uv_binary
+    from lambda_zip_action.installers import uv_binary
 
     archive = write_sdist(tmp_path / "vendor")
     env = tool_env(UV_CACHE_DIR=str(tmp_path / "uv-cache"))

@@ -32,19 +32,13 @@ from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.errors import InterpreterError, LimitError, OutputError, SourceError
 from lambda_zip_action.etags import S3ETags, s3_etags
 from lambda_zip_action.events import Event, Listener, ignore
-from lambda_zip_action.install import (
-    Distribution,
-    InstallRequest,
-    UvInstaller,
-    check_record_hashes,
-    install,
-    installer_environment,
-    make_installer,
-)
+from lambda_zip_action.install import install, installer_environment
+from lambda_zip_action.installed_tree import Distribution
+from lambda_zip_action.installers import InstallRequest, UvInstaller, make_installer
 from lambda_zip_action.interpreter import Interpreter, find_interpreter, probe
 from lambda_zip_action.limits import SizeReport, combined_problem, size_report
 from lambda_zip_action.manifest import dumps, manifest_document
-from lambda_zip_action.records import file_owners, owners, record_hashes
+from lambda_zip_action.records import check_record_hashes, file_owners, owners, record_hashes
 from lambda_zip_action.requirements import RequirementSet, load_requirements, repository_root
 from lambda_zip_action.runtimes import Layout, task_root
 from lambda_zip_action.stage import SourceRules, StagedFile, case_collisions, collect, merge

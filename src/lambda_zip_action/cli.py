@@ -371,7 +371,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     if args.command in ("action", "comment"):
         # The GitHub layer (and its HTTP client) is imported only for these two commands.
         try:
-            from lambda_zip_action import github
+            from lambda_zip_action.github.action import run as run_github
         except ImportError as exc:
             sys.stderr.write(
                 f"lambda-zip: configuration error: `lambda-zip {args.command}` needs the GitHub "
@@ -379,7 +379,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
                 "its dependencies (pip install lambda-zip-action).\n"
             )
             return 2
-        return github.run(args, environment)
+        return run_github(args, environment)
     try:
         if args.command in ("build", "verify"):
             return _run_build(args, environment)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -343,7 +343,3 @@ def _epoch(value: str | None, problems: list[str]) -> int | None:
         )
         return None
     return epoch
-
-
-def parse_list(values: Sequence[str] | None) -> list[str] | None:
-    return list(values) if values else None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_zip_action.errors import InterpreterError
-from lambda_zip_action.install import uv_binary
+from lambda_zip_action.installers import uv_binary
 
 _PROBE = (
     "import json, sys, zlib; print(json.dumps({'implementation': sys.implementation.name, "

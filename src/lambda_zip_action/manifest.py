@@ -13,7 +13,7 @@ from typing import Any
 from lambda_zip_action import __version__
 from lambda_zip_action.archive import ArchiveResult
 from lambda_zip_action.etags import S3ETags
-from lambda_zip_action.install import Distribution
+from lambda_zip_action.installed_tree import Distribution
 from lambda_zip_action.records import owner_of
 
 SCHEMA = "lambda-zip/manifest/1"

@@ -21,6 +21,8 @@ from typing import Protocol
 
 from packaging.utils import canonicalize_name
 
+from lambda_zip_action.errors import InstallError
+
 
 @dataclass(frozen=True)
 class RecordRow:
@@ -89,6 +91,12 @@ def distribution_name(dist_info: Path) -> str:
     return dist_info.name.removesuffix(".dist-info").rsplit("-", 1)[0]
 
 
+def dist_label(dist_info_name: str) -> str:
+    """`Foo_Bar-1.0.dist-info` -> `foo-bar 1.0`: how messages name a distribution."""
+    name, _, version = dist_info_name.removesuffix(".dist-info").rpartition("-")
+    return f"{canonicalize_name(name)} {version}"
+
+
 def claims(target: Path) -> Iterator[tuple[str, str]]:
     """(target path, distribution directory name) for every file a normalised RECORD lists."""
     for dist_info in dist_infos(target):
@@ -108,13 +116,30 @@ def record_hashes(target: Path) -> dict[str, str]:
     return expected
 
 
-def owners(target: Path) -> dict[str, str]:
-    """Top-level names -> the distribution that installed them."""
+def installed_by(target: Path) -> dict[str, str]:
+    """Target path -> the .dist-info directory name of the distribution that installed it.
+
+    Every file a normalised RECORD lists, and each .dist-info's own RECORD. Where two
+    distributions list a path (check_claims refuses that), the first in name order wins.
+    `owners` and `file_owners` are the two views callers need of it.
+    """
     owned: dict[str, str] = {}
-    for path, dist_name in claims(target):
-        owned.setdefault(path.split("/")[0], dist_name.split("-")[0])
+    for path, dist_dir in claims(target):
+        owned.setdefault(path, dist_dir)
     for dist_info in dist_infos(target):
-        owned.setdefault(dist_info.name, dist_info.name.split("-")[0])
+        owned.setdefault(f"{dist_info.name}/RECORD", dist_info.name)
+    return owned
+
+
+def owners(target: Path) -> dict[str, str]:
+    """Top-level names -> the distribution that installed them, as its .dist-info spells it.
+
+    The size report's view: a directory or module at the root counts for whoever installed
+    its first file.
+    """
+    owned: dict[str, str] = {}
+    for path, dist_dir in installed_by(target).items():
+        owned.setdefault(path.split("/")[0], dist_dir.split("-")[0])
     return owned
 
 
@@ -126,16 +151,30 @@ class HashedEntry(Protocol):
     def sha256(self) -> str | None: ...
 
 
-def modified_files(
+def check_record_hashes(
     written: Iterable[HashedEntry], expected: Mapping[str, str], prefix: str = ""
-) -> list[str]:
-    """Archive names of files whose bytes are not what their wheel's RECORD pins."""
-    return [
+) -> None:
+    """Every installed file must still be the bytes its wheel shipped.
+
+    Installers link files out of their caches; anything that later edits an installed copy in
+    place (a certificate bundle patched, a "quick fix" to a dependency) edits the cache too,
+    and every later build would ship it. The hashes come for free: the archive computed them.
+    `expected` is `record_hashes` of the installed tree; `prefix` is the archive's path to it.
+    """
+    wrong = [
         entry.name
         for entry in written
         if entry.sha256 is not None
         and expected.get(entry.name.removeprefix(prefix), entry.sha256) != entry.sha256
     ]
+    if wrong:
+        shown = ", ".join(wrong[:5]) + (f" and {len(wrong) - 5} more" if len(wrong) > 5 else "")
+        raise InstallError(
+            f"Installed files differ from what their wheels' RECORD says: {shown}. The "
+            "installer's cache has probably been modified through a hard link; clear it "
+            "(`uv cache clean <package>` or `pip cache purge`) and build again. Nothing was "
+            "written."
+        )
 
 
 def bytecode_source(name: str) -> str | None:
@@ -148,15 +187,11 @@ def bytecode_source(name: str) -> str | None:
 
 
 def file_owners(target: Path) -> dict[str, str]:
-    """Target path -> the PEP 503 name of the distribution that installed it."""
-    owned: dict[str, str] = {}
-    for path, dist_dir in claims(target):
-        owned.setdefault(path, canonicalize_name(distribution_name(Path(dist_dir))))
-    for dist_info in dist_infos(target):
-        owned.setdefault(
-            f"{dist_info.name}/RECORD", canonicalize_name(distribution_name(dist_info))
-        )
-    return owned
+    """Target path -> the PEP 503 name of the distribution that installed it (the manifest's)."""
+    return {
+        path: canonicalize_name(distribution_name(Path(dist_dir)))
+        for path, dist_dir in installed_by(target).items()
+    }
 
 
 def owner_of(name: str, owned: Mapping[str, str]) -> str | None:

@@ -1,0 +1,226 @@
+"""What the new package is compared with, and the drift reports that say how it changed.
+
+The old side is, in this order: `compare-to` (a sha256, an S3 ETag, or a zip or manifest
+file), `baseline-ref`, or for a pull request its base commit, built from a detached worktree
+with the same project-relative settings. With split, the layer is compared the same way, or
+against `layer-compare-to`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from actions_toolkit import core  # type: ignore[import-untyped]
+
+from lambda_zip_action.build import Artifact, BuildResult
+from lambda_zip_action.config import BuildConfig, make_config
+from lambda_zip_action.deploy_output import etag_comparison
+from lambda_zip_action.diff import DiffResult, diff
+from lambda_zip_action.errors import ConfigError
+from lambda_zip_action.etags import S3ETags
+from lambda_zip_action.github.inputs import ActionInputs, build_options
+from lambda_zip_action.github.pipeline import Built, run_pipeline
+from lambda_zip_action.github.runner import pull_request_base
+from lambda_zip_action.report import DriftReport, Package
+
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def compare_packages(
+    inputs: ActionInputs,
+    project: Path,
+    new: Built,
+    env: Mapping[str, str],
+    scratch: Path,
+) -> tuple[DriftReport, DriftReport | None]:
+    """The function's (or the only package's) drift report and, with split, the layer's."""
+    layer = new.result.layer
+    if layer is None:
+        return _compare(inputs, project, new, env, scratch), None
+    layer_name = f"{inputs.name} layer"
+    layer_new = _package(layer, new.reproducible)
+    if inputs.compare_to or inputs.layer_compare_to:
+        function = (
+            _compare(inputs, project, new, env, scratch)
+            if inputs.compare_to
+            else DriftReport(inputs.name, _package(new.result, new.reproducible), None)
+        )
+        if not inputs.layer_compare_to:
+            return function, DriftReport(layer_name, layer_new, None)
+        return function, _against(
+            inputs.layer_compare_to, layer_name, layer_new, layer.output, layer.etags, project
+        )
+    baseline: list[Built] = []
+    function = _compare(inputs, project, new, env, scratch, keep=baseline)
+    if not baseline or baseline[0].result.layer is None:
+        return function, DriftReport(layer_name, layer_new, None)
+    base_layer = baseline[0].result.layer
+    result = diff(base_layer.output, layer.output)
+    old = _old_side(result, layer_new, baseline[0].reproducible)
+    return function, DriftReport(layer_name, layer_new, old, function.old_label, result)
+
+
+def _against(
+    value: str, name: str, new: Package, output: Path, etags: S3ETags, project: Path
+) -> DriftReport:
+    """A report against a hash, an S3 ETag, or a zip or manifest file given as compare-to."""
+    digest = parse_sha256(value)
+    if digest is not None:
+        return DriftReport(name, new, Package(digest, b64(digest)), "compare-to")
+    by_etag = etag_comparison(value, etags, new.sha256, new.base64_sha256 or "")
+    if by_etag is not None:
+        sha, base64_sha, label, warning = by_etag
+        if warning:
+            core.warning(warning)
+        return DriftReport(name, new, Package(sha, base64_sha), label)
+    path = _existing(value, project)
+    result = diff(path, output)
+    return DriftReport(name, new, _old_side(result, new, None), "compare-to", result)
+
+
+def _compare(
+    inputs: ActionInputs,
+    project: Path,
+    new: Built,
+    env: Mapping[str, str],
+    scratch: Path,
+    keep: list[Built] | None = None,
+) -> DriftReport:
+    new_package = _package(new.result, new.reproducible)
+    output = new.result.output
+    if inputs.compare_to:
+        return _against(
+            inputs.compare_to, inputs.name, new_package, output, new.result.etags, project
+        )
+    ref = inputs.baseline_ref or pull_request_base(env)
+    if ref is None:
+        return DriftReport(inputs.name, new_package, None)
+    try:
+        base = build_baseline(inputs, project, ref, env, scratch=scratch, config=new.result.config)
+    except ConfigError as exc:
+        if inputs.baseline_ref:
+            raise
+        # The PR's base may predate this package: there is then nothing to compare with.
+        core.warning(f"No baseline from the pull request's base {ref[:12]}: {exc.message}")
+        return DriftReport(inputs.name, new_package, None)
+    if keep is not None:
+        keep.append(base)
+    result = diff(base.result.output, output)
+    old = _old_side(result, new_package, base.reproducible)
+    label = ref[:12] if _COMMIT.fullmatch(ref) else ref
+    return DriftReport(inputs.name, new_package, old, label, result)
+
+
+def _old_side(result: DiffResult, new: Package, verified: bool | None) -> Package:
+    sha = result.old.sha256 or ""
+    unzipped = None if new.unzipped is None else new.unzipped - result.files.total_size_change
+    return Package(sha, b64(sha) if sha else None, result.old.size, unzipped, verified)
+
+
+def _existing(value: str, project: Path) -> Path:
+    for candidate in (project / value, Path(value)):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"compare-to {value!r} is neither a sha256 (64 hex digits, or the 44-character base64 "
+        "that Lambda reports as CodeSha256), nor an S3 ETag (32 hex digits, or `<32 hex>-N` "
+        "for a multipart upload, quoted or not), nor an existing zip or manifest file."
+    )
+
+
+def baseline_sha256(report: DriftReport | None) -> str:
+    """The old side's sha256 for the baseline-sha256 output; empty when it has none."""
+    old = report.old if report is not None else None
+    return old.sha256 if old is not None and _HEX_SHA256.fullmatch(old.sha256) else ""
+
+
+def parse_sha256(value: str) -> str | None:
+    """A sha256 given as 64 hex digits or as base64 (Lambda's CodeSha256), as hex; else None."""
+    if _HEX_SHA256.fullmatch(value):
+        return value.lower()
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw.hex() if len(raw) == 32 else None
+
+
+def b64(hex_digest: str) -> str:
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode("ascii")
+
+
+def _package(built: BuildResult | Artifact, reproducible: bool | None) -> Package:
+    """The new side of a report: the function's (or only) package, or the layer."""
+    archive = built.archive
+    return Package(
+        archive.sha256, archive.base64_sha256, archive.size, built.sizes.unzipped, reproducible
+    )
+
+
+def build_baseline(
+    inputs: ActionInputs,
+    project: Path,
+    ref: str,
+    env: Mapping[str, str],
+    *,
+    scratch: Path,
+    config: BuildConfig,
+) -> Built:
+    """Build `ref` from a detached worktree with the same project-relative settings."""
+    top = Path(_git(["rev-parse", "--show-toplevel"], project, env)).resolve()
+    relative = project.resolve().relative_to(top)
+    commit = _resolve_commit(ref, top, env)
+    tree = scratch / f"baseline-{commit[:12]}"
+    _git(["worktree", "add", "--detach", str(tree), commit], top, env)
+    try:
+        base_project = tree / relative
+        options = build_options(inputs, base_project)
+        options["output"] = scratch / "baseline" / config.output.name
+        if config.layer_output is not None:
+            options["layer_output"] = scratch / "baseline" / config.layer_output.name
+        options["python"] = config.python
+        base_config = make_config(base_project, options, env.get("SOURCE_DATE_EPOCH"))
+        return run_pipeline(
+            base_config, env, verify_build=inputs.verify, title=f"Baseline: {commit[:12]}"
+        )
+    finally:
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(tree)],
+            cwd=top,
+            env=dict(env),
+            capture_output=True,
+            check=False,
+        )
+
+
+def _resolve_commit(ref: str, top: Path, env: Mapping[str, str]) -> str:
+    try:
+        return _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], top, env)
+    except ConfigError:
+        pass
+    # A shallow checkout (actions/checkout's default) lacks the base commit: fetch just it.
+    try:
+        _git(["fetch", "--no-tags", "--depth=1", "origin", ref], top, env)
+        return _git(["rev-parse", "--verify", "FETCH_HEAD^{commit}"], top, env)
+    except ConfigError as exc:
+        raise ConfigError(
+            f"The baseline ref {ref!r} is not in this checkout and could not be fetched from "
+            f"origin ({exc.message}). Check it out with `fetch-depth: 0`, or give another "
+            "baseline-ref."
+        ) from None
+
+
+def _git(arguments: list[str], cwd: Path, env: Mapping[str, str]) -> str:
+    completed = subprocess.run(
+        ["git", *arguments], cwd=cwd, env=dict(env), capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        last = (completed.stderr.strip().splitlines() or [f"exit {completed.returncode}"])[-1]
+        raise ConfigError(f"git {arguments[0]} failed in {cwd}: {last}")
+    return completed.stdout.strip()
