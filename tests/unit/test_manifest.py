@@ -12,7 +12,7 @@ from typing import Any
 import lambda_zip_action
 from lambda_zip_action.archive import ArchiveResult, write_zip
 from lambda_zip_action.etags import s3_etags
-from lambda_zip_action.install import Distribution
+from lambda_zip_action.installed_tree import Distribution
 from lambda_zip_action.manifest import SCHEMA, dumps, manifest_document
 from lambda_zip_action.records import file_owners
 from lambda_zip_action.stage import collect, merge
