@@ -128,7 +128,7 @@ def test_content_mode_and_distribution_changes(tmp_path: Path) -> None:
         "requests/new.py"
     ]
     assert "requests/gone.py" in [f.path for f in result.files.removed]
-    assert json.loads(render_json(result))["content_identical"] is False
+    assert json.loads(render_json(result))["content-identical"] is False
 
 
 def test_layer_distributions_under_python(tmp_path: Path) -> None:
@@ -195,7 +195,7 @@ def manifest(path: Path, sha: str, entries: list[dict[str, object]]) -> Path:
     path.write_text(
         json.dumps(
             {
-                "schema": "lambda-zip/manifest/1",
+                "schema": "lambda-zip/manifest/2",
                 "tool": {"name": "lambda-zip-action", "version": "0.1.0"},
                 "archive": {"sha256": sha, "size": 10, "entries": len(entries)},
                 "distributions": [{"name": "requests", "version": "2.32.3", "source": "x"}],
@@ -277,5 +277,5 @@ def test_json_is_stable(package: Path, tmp_path: Path) -> None:
     again, _ = run_diff(a, a, "json")
     assert code == 0 and first == again
     data = json.loads(first)
-    assert data["identical_bytes"] is True and data["container"] == []
+    assert data["identical-bytes"] is True and data["container"] == []
     assert list(data) == sorted(data)

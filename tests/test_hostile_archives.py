@@ -79,7 +79,7 @@ def test_zips_nested_three_deep_are_not_opened(tmp_path: Path) -> None:
     outer = zipcraft.deterministic(tmp_path / "outer.zip", {"middle.zip": middle.read_bytes()})
     result = inspect_zip(outer, None, None)
     assert result.summary.entries == 1
-    assert result.summary.uncompressed_size == middle.stat().st_size
+    assert result.summary.unzipped_size == middle.stat().st_size
     assert diff_and_inspect(tmp_path, outer) == (1, 0)
 
 

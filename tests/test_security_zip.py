@@ -159,8 +159,8 @@ def test_diff_calls_a_duplicate_a_content_difference(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False, env=support.tool_env(),
     )  # fmt: skip
     document = json.loads(again.stdout)
-    assert document["content_identical"] is False
-    assert document["duplicate_names"] == ["new: handler.py"]
+    assert document["content-identical"] is False
+    assert document["duplicate-names"] == ["new: handler.py"]
 
 
 def test_inspect_names_the_copy_extractors_use(tmp_path: Path) -> None:

@@ -269,7 +269,7 @@ def test_build_verify_json_says_reproducible(tmp_path: Path) -> None:
     assert result.returncode == 0, explain(result)
     document = json.loads(result.stdout)
     assert document["reproducible"] is True
-    assert document["rebuild_sha256"] == document["sha256"]
+    assert document["rebuild-sha256"] == document["sha256"]
     assert SHA256.fullmatch(document["sha256"])
     assert "NOT reproducible" not in result.stderr
 

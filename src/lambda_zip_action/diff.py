@@ -23,7 +23,7 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +32,8 @@ from packaging.version import InvalidVersion, Version
 
 from lambda_zip_action.errors import ArchiveReadError, ConfigError
 from lambda_zip_action.escape import plain as _plain
+from lambda_zip_action.manifest import SCHEMA as MANIFEST_SCHEMA
+from lambda_zip_action.manifest import upgrade
 from lambda_zip_action.records import bytecode_source
 from lambda_zip_action.zipformat import (
     EXTRA_EXTENDED_TIMESTAMP,
@@ -50,7 +52,6 @@ from lambda_zip_action.zipread import (
     unix_ids,
 )
 
-MANIFEST_SCHEMA = "lambda-zip/manifest/1"
 METADATA_READ_LIMIT = 256 * 1024
 RECORD_READ_LIMIT = 8 * 1024 * 1024
 EXAMPLES = 3
@@ -80,7 +81,7 @@ class SideSummary:
     sha256: str | None
     size: int | None
     entries: int
-    unzipped: int | None = None  # bytes of every file, extracted
+    unzipped_size: int | None = None  # bytes of every file, extracted
 
 
 @dataclass(frozen=True)
@@ -350,9 +351,12 @@ def _load_manifest(path: Path) -> _Side:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise bad(f"it cannot be parsed as JSON ({exc})") from exc
-    if not isinstance(data, dict) or data.get("schema") != MANIFEST_SCHEMA:
-        schema = data.get("schema") if isinstance(data, dict) else None
-        raise bad(f"its schema is {schema!r}")
+    if not isinstance(data, dict):
+        raise bad("it is not a JSON object")
+    try:
+        data = upgrade(data)
+    except ValueError as exc:
+        raise bad(str(exc)) from exc
     try:
         archive = data.get("archive") or {}
         files: dict[str, FileRecord] = {}
@@ -760,7 +764,21 @@ def render_text(result: DiffResult) -> str:
     return "\n".join(out) + "\n"
 
 
+def kebab_document(value: object) -> Any:
+    """A dataclass as JSON data, its field names spelled as keys: `identical_bytes` becomes
+    `identical-bytes`. Keys of a plain mapping are data (paths, names) and stay as they are."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name.replace("_", "-"): kebab_document(getattr(value, f.name)) for f in fields(value)
+        }
+    if isinstance(value, (list, tuple)):
+        return [kebab_document(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: kebab_document(item) for key, item in value.items()}
+    return value
+
+
 def render_json(result: DiffResult) -> str:
-    data: dict[str, Any] = asdict(result)
+    data: dict[str, Any] = kebab_document(result)
     data["verdict"] = _verdict(result)
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

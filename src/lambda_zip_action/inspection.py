@@ -12,12 +12,12 @@ import calendar
 import json
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from lambda_zip_action.credentials import is_secret
-from lambda_zip_action.diff import Distribution, read_distributions
+from lambda_zip_action.diff import Distribution, kebab_document, read_distributions
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.escape import plain as _plain
 from lambda_zip_action.limits import UNZIPPED_LIMIT, ZIPPED_LIMIT
@@ -69,9 +69,9 @@ class NativeLibrary:
 class InspectionSummary:
     entries: int
     files: int
-    uncompressed_size: int
+    unzipped_size: int
     compressed_size: int
-    archive_size: int
+    size: int
     distributions: tuple[Distribution, ...]
     python_versions: tuple[str, ...]
     native_libraries: tuple[NativeLibrary, ...]
@@ -142,9 +142,9 @@ def inspect_zip(
     summary = InspectionSummary(
         entries=len(entries),
         files=sum(1 for e in entries if not e.is_dir),
-        uncompressed_size=unzipped,
+        unzipped_size=unzipped,
         compressed_size=sum(e.compressed_size for e in entries),
-        archive_size=archive.size,
+        size=archive.size,
         distributions=distributions,
         python_versions=tuple(sorted({p.version or f"magic {p.magic}" for p in pycs})),
         native_libraries=tuple(natives),
@@ -605,7 +605,7 @@ def render_text(result: InspectionResult, listed: int = 10) -> str:
     s = result.summary
     out = [
         f"{_plain(result.path)}: {s.entries} entries ({s.files} files), "
-        f"{s.uncompressed_size:,} bytes unzipped, {s.archive_size:,} bytes zipped",
+        f"{s.unzipped_size:,} bytes unzipped, {s.size:,} bytes zipped",
         f"target: Python {s.python_version or '?'}, {s.architecture or '?'}"
         + (f" ({'; '.join(s.inferred)})" if s.inferred else ""),
     ]
@@ -639,7 +639,7 @@ def render_text(result: InspectionResult, listed: int = 10) -> str:
 
 
 def render_json(result: InspectionResult) -> str:
-    return json.dumps(asdict(result), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(kebab_document(result), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 def run_inspect(

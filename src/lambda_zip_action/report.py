@@ -90,7 +90,7 @@ def from_diff(result: DiffResult, name: str) -> DriftReport:
     def package(side: SideSummary) -> Package:
         digest = side.sha256 or "?"
         encoded = base64.b64encode(bytes.fromhex(digest)).decode() if side.sha256 else None
-        return Package(digest, encoded, side.size, side.unzipped)
+        return Package(digest, encoded, side.size, side.unzipped_size)
 
     return DriftReport(name, package(result.new), package(result.old), "old", result)
 
