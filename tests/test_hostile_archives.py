@@ -24,9 +24,10 @@ import pytest
 
 from lambda_zip_action.archive import write_zip
 from lambda_zip_action.errors import ArchiveReadError
-from lambda_zip_action.inspection import inspect_zip
+from lambda_zip_action.proof.inspect import inspect_zip
 from lambda_zip_action.stage import StagedFile
-from lambda_zip_action.zipread import ReadLimits, read_archive
+from lambda_zip_action.zip.budget import ReadLimits
+from lambda_zip_action.zip.reader import read_archive
 
 import zipcraft
 from support import tool_env

@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambda_zip_action.archive import write_zip
-from lambda_zip_action.diff import diff
 from lambda_zip_action.errors import ArchiveReadError
+from lambda_zip_action.proof.diff import diff
 from lambda_zip_action.stage import (
     ALWAYS_SKIPPED_DIRS,
     ALWAYS_SKIPPED_FILES,

@@ -322,10 +322,10 @@ def _build_and_report(
 
 
 def _run_diff(args: argparse.Namespace) -> int:
-    from lambda_zip_action.diff import diff, diff_exit_code, run_diff
+    from lambda_zip_action.proof.diff import diff, diff_exit_code, run_diff
 
     if args.format == "markdown":
-        from lambda_zip_action.report import from_diff, render
+        from lambda_zip_action.proof.drift_report import from_diff, render
 
         result = diff(args.old, args.new)
         text, code = (
@@ -339,7 +339,7 @@ def _run_diff(args: argparse.Namespace) -> int:
 
 
 def _run_inspect(args: argparse.Namespace) -> int:
-    from lambda_zip_action.inspection import run_inspect
+    from lambda_zip_action.proof.inspect import run_inspect
 
     architecture = "arm64" if args.architecture == "aarch64" else args.architecture
     text, code = run_inspect(args.zip, args.python_version, architecture, args.format, args.strict)

@@ -39,7 +39,6 @@ from actions_toolkit import core, file_command  # type: ignore[import-untyped]
 from lambda_zip_action.build import Artifact, BuildResult, build
 from lambda_zip_action.config import BuildConfig, make_config
 from lambda_zip_action.deploy_output import etag_comparison
-from lambda_zip_action.diff import DiffResult, diff
 from lambda_zip_action.errors import ConfigError, InterpreterError, LambdaZipError
 from lambda_zip_action.etags import S3ETags
 from lambda_zip_action.events import Event
@@ -54,7 +53,9 @@ from lambda_zip_action.github_api import (
 from lambda_zip_action.install import uv_binary
 from lambda_zip_action.interpreter import find_interpreter
 from lambda_zip_action.markdown import visible
-from lambda_zip_action.report import DriftReport, Package, render
+from lambda_zip_action.proof.diff import diff
+from lambda_zip_action.proof.drift_report import DriftReport, Package, render
+from lambda_zip_action.proof.model import DiffResult
 from lambda_zip_action.verify import render_verify, verify
 
 DEFAULT_API_URL = "https://api.github.com"
