@@ -156,10 +156,13 @@ def test_size_limits(tmp_path: Path) -> None:
         tmp_path / "big.zip",
         [Member(b"data.bin", b"\0" * (300 << 20), method=8, declared_size=300 << 20)],
     )
-    found = codes(inspect_zip(big, None, None))
+    result = inspect_zip(big, None, None)
+    found = codes(result)
     assert found["over-unzipped-limit"] == {None}
     assert "over-zipped-limit" not in found
     assert found["ratio-exceeded"] == {"data.bin"}
+    # One finding for the one entry: the reader's, not a second copy of its check.
+    assert [f.code for f in result.findings].count("ratio-exceeded") == 1
 
 
 def test_render_and_errors(tmp_path: Path) -> None:

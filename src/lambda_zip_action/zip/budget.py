@@ -27,5 +27,9 @@ class ReadLimits:
     max_entries: int = 100_000
     max_seconds: float = 120.0
 
+    def ratio_exceeded(self, declared: int, compressed: int) -> bool:
+        """Whether an entry claims more output than honest deflate gives, and enough to matter."""
+        return declared > self.ratio_free_bytes and declared > max(compressed, 1) * self.max_ratio
+
     def budget(self, archive_size: int) -> int:
         return self.ratio_free_bytes + archive_size * self.max_ratio

@@ -194,10 +194,7 @@ class ZipReader:
 
     def _too_large(self, entry: ZipEntry) -> ZipFinding | None:
         declared, limits = entry.uncompressed_size, self.limits
-        if (
-            declared > limits.ratio_free_bytes
-            and declared > max(entry.compressed_size, 1) * limits.max_ratio
-        ):
+        if limits.ratio_exceeded(declared, entry.compressed_size):
             why = (
                 f"the entry claims {declared} bytes from {entry.compressed_size} compressed, "
                 f"a ratio above 1:{limits.max_ratio}: not decompressed (zip bomb?)"
