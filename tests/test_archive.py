@@ -19,10 +19,10 @@ from lambda_zip_action.archive import (
     reference_zlib,
     write_zip,
 )
-from lambda_zip_action.diff import diff
-from lambda_zip_action.inspection import inspect_zip, inspection_exit_code
+from lambda_zip_action.proof.diff import diff
+from lambda_zip_action.proof.inspect import inspect_zip, inspection_exit_code
 from lambda_zip_action.stage import collect, merge
-from lambda_zip_action.zipformat import to_dos
+from lambda_zip_action.zip.format import to_dos
 
 
 def make_tree(root: Path, umask_mode: int = 0o644) -> Path:

@@ -163,15 +163,25 @@ def test_unpinned_requirements_warn(tmp_path: Path) -> None:
         (b"{not json", "it cannot be parsed as JSON"),
         (b'{"schema": "something/else"}', "its schema is 'something/else'"),
         (b"[1, 2]", "cannot be read as a zip: no end-of-central-directory record"),
+        (b'{"schema": "lambda-zip/manifest/2"}', "a field is missing or has the wrong type"),
         (b'{"schema": "lambda-zip/manifest/1"}', "a field is missing or has the wrong type"),
         (
-            b'{"schema": "lambda-zip/manifest/1", "entries": [{"path": "a", "mode": "9x"}]}',
+            b'{"schema": "lambda-zip/manifest/2", "entries": [{"path": "a", "mode": "9x"}]}',
             "a field is missing or has the wrong type",
         ),
-        (b'{"schema": "lambda-zip/manifest/1", "entries": 5}', "wrong type"),
+        (b'{"schema": "lambda-zip/manifest/2", "entries": 5}', "wrong type"),
         (b"{\xff\xfe}", "it cannot be parsed as JSON"),
     ],
-    ids=["not-json", "other-schema", "a-list", "no-entries", "bad-mode", "entries-int", "binary"],
+    ids=[
+        "not-json",
+        "other-schema",
+        "a-list",
+        "no-entries",
+        "v1-no-entries",
+        "bad-mode",
+        "entries-int",
+        "binary",
+    ],
 )
 def test_malformed_manifest_for_diff(content: bytes, expected: str, tmp_path: Path) -> None:
     manifest = tmp_path / "m.json"

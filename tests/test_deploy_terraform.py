@@ -283,8 +283,8 @@ def test_terraform_plans_no_change_for_a_rebuild_and_updates_only_the_function(
     size = first["size"]
     assert size > 8 * MIB, size
     # Every uploader splits this zip, so no ETag of an upload is the zip's md5.
-    assert first["s3_etag_5mib"].endswith("-2") and first["s3_etag_8mib"].endswith("-2")
-    assert len({first["md5"], first["s3_etag_5mib"], first["s3_etag_8mib"]}) == 3
+    assert first["s3-etag-5mib"].endswith("-2") and first["s3-etag-8mib"].endswith("-2")
+    assert len({first["md5"], first["s3-etag-5mib"], first["s3-etag-8mib"]}) == 3
 
     stack = tmp_path / "terraform"
     stack.mkdir()
@@ -297,20 +297,20 @@ def test_terraform_plans_no_change_for_a_rebuild_and_updates_only_the_function(
     # What the API reports about what Terraform uploaded.
     lam, s3 = client("lambda", endpoint), client("s3", endpoint)
     function = lam.get_function(FunctionName="fn")
-    assert function["Configuration"]["CodeSha256"] == first["base64_sha256"]
+    assert function["Configuration"]["CodeSha256"] == first["base64-sha256"]
     layer_version = lam.get_layer_version(LayerName="fn-dependencies", VersionNumber=1)
-    assert layer_version["Content"]["CodeSha256"] == first["layer"]["base64_sha256"]
+    assert layer_version["Content"]["CodeSha256"] == first["layer"]["base64-sha256"]
     head = s3.head_object(Bucket="artifacts", Key="fn/lambda.zip")
-    assert head["ETag"].strip('"') == first["s3_etag_5mib"]
+    assert head["ETag"].strip('"') == first["s3-etag-5mib"]
     assert head["ETag"].strip('"') != first["md5"]
     layer_head = s3.head_object(Bucket="artifacts", Key="fn/lambda-layer.zip")
-    assert layer_head["ETag"].strip('"') == first["layer"]["s3_etag_5mib"]
+    assert layer_head["ETag"].strip('"') == first["layer"]["s3-etag-5mib"]
     # boto3's upload_file is s3transfer, the AWS CLI's `s3 cp` engine: 8 MiB parts.
     s3.upload_file(str(stack / "dist" / "lambda.zip"), "artifacts", "cli/lambda.zip")
     cli_head = s3.head_object(Bucket="artifacts", Key="cli/lambda.zip")
-    assert cli_head["ETag"].strip('"') == first["s3_etag_8mib"]
+    assert cli_head["ETag"].strip('"') == first["s3-etag-8mib"]
     print(
-        f"figures: size {size}, sha256 {first['sha256']}, base64 {first['base64_sha256']}, "
+        f"figures: size {size}, sha256 {first['sha256']}, base64 {first['base64-sha256']}, "
         f"md5 {first['md5']}, terraform ETag {head['ETag']}, s3transfer ETag {cli_head['ETag']}, "
         f"layer {first['layer']['sha256']} ETag {layer_head['ETag']}"
     )
@@ -378,8 +378,8 @@ def test_terraform_plans_no_change_for_a_rebuild_and_updates_only_the_function(
     (fetched / "layer.zip").write_bytes(
         s3.get_object(Bucket="artifacts", Key="fn/lambda-layer.zip")["Body"].read()
     )
-    assert b64sha256(fetched / "function.zip") == first["base64_sha256"]
-    assert b64sha256(fetched / "layer.zip") == first["layer"]["base64_sha256"]
+    assert b64sha256(fetched / "function.zip") == first["base64-sha256"]
+    assert b64sha256(fetched / "layer.zip") == first["layer"]["base64-sha256"]
     run_under_awslambdaric(fetched / "function.zip", fetched / "layer.zip", tmp_path / "runtime")
 
 

@@ -243,7 +243,7 @@ def test_matrix_zip_is_unchanged_by_many_variations_at_once(
     )
     normal = baseline(project, architecture, python_version)
     assert varied.sha256 == normal.sha256
-    assert varied.report["content_digest"] == normal.report["content_digest"]
+    assert varied.report["content-digest"] == normal.report["content-digest"]
 
 
 def test_poetry_packages_tomli_only_for_python_3_10(
@@ -269,7 +269,7 @@ def test_source_date_epoch_dates_every_entry_in_utc(reference: Built, tmp_path: 
     with zipfile.ZipFile(dated.zip) as archive:
         assert {info.date_time for info in archive.infolist()} == {(2023, 11, 14, 22, 13, 20)}
     assert dated.sha256 != reference.sha256
-    assert dated.report["content_digest"] == reference.report["content_digest"]
+    assert dated.report["content-digest"] == reference.report["content-digest"]
 
 
 # ---------------------------------------------------------------------------------------------

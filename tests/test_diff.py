@@ -9,16 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from lambda_zip_action.diff import (
-    DiffResult,
-    diff,
-    diff_exit_code,
-    render_json,
-    render_text,
-    run_diff,
-)
 from lambda_zip_action.errors import ArchiveReadError
-from lambda_zip_action.report import from_diff, render
+from lambda_zip_action.proof.diff import diff, diff_exit_code, run_diff
+from lambda_zip_action.proof.drift_report import from_diff, render
+from lambda_zip_action.proof.model import DiffResult
+from lambda_zip_action.proof.render import diff_json, diff_text
 
 import zipcraft
 
@@ -59,7 +54,7 @@ def test_seed_scenario_atime_only(package: Path, tmp_path: Path) -> None:
     assert kind.kind == "extra field 0x5455: atime differs" and kind.count in (2, 3)
     details = {e.entry: e.detail for e in kind.examples}
     assert details["requests/api.py"] == "2023-11-14 22:13:20 vs 22:17:02"
-    text = render_text(result)
+    text = diff_text(result)
     assert f"extra field 0x5455: atime differs in {kind.count} entries (e.g. " in text
     assert "requests/api.py: 2023-11-14 22:13:20 vs 22:17:02" in text
     assert len(text.splitlines()) < 25
@@ -128,7 +123,7 @@ def test_content_mode_and_distribution_changes(tmp_path: Path) -> None:
         "requests/new.py"
     ]
     assert "requests/gone.py" in [f.path for f in result.files.removed]
-    assert json.loads(render_json(result))["content_identical"] is False
+    assert json.loads(diff_json(result))["content-identical"] is False
 
 
 def test_layer_distributions_under_python(tmp_path: Path) -> None:
@@ -188,14 +183,14 @@ def test_entry_order_and_comment(tmp_path: Path) -> None:
     result = diff(sorted_zip, tmp_path / "r.zip")
     assert result.content_identical
     assert kinds(result) == {"entry order differs": 2, "archive comment differs": 1}
-    assert "archive comment differs (b'' vs b'built by hand')" in render_text(result)
+    assert "archive comment differs (b'' vs b'built by hand')" in diff_text(result)
 
 
 def manifest(path: Path, sha: str, entries: list[dict[str, object]]) -> Path:
     path.write_text(
         json.dumps(
             {
-                "schema": "lambda-zip/manifest/1",
+                "schema": "lambda-zip/manifest/2",
                 "tool": {"name": "lambda-zip-action", "version": "0.1.0"},
                 "archive": {"sha256": sha, "size": 10, "entries": len(entries)},
                 "distributions": [{"name": "requests", "version": "2.32.3", "source": "x"}],
@@ -277,5 +272,5 @@ def test_json_is_stable(package: Path, tmp_path: Path) -> None:
     again, _ = run_diff(a, a, "json")
     assert code == 0 and first == again
     data = json.loads(first)
-    assert data["identical_bytes"] is True and data["container"] == []
+    assert data["identical-bytes"] is True and data["container"] == []
     assert list(data) == sorted(data)

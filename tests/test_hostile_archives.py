@@ -24,9 +24,10 @@ import pytest
 
 from lambda_zip_action.archive import write_zip
 from lambda_zip_action.errors import ArchiveReadError
-from lambda_zip_action.inspection import inspect_zip
+from lambda_zip_action.proof.inspect import inspect_zip
 from lambda_zip_action.stage import StagedFile
-from lambda_zip_action.zipread import ReadLimits, read_archive
+from lambda_zip_action.zip.budget import ReadLimits
+from lambda_zip_action.zip.reader import read_archive
 
 import zipcraft
 from support import tool_env
@@ -79,7 +80,7 @@ def test_zips_nested_three_deep_are_not_opened(tmp_path: Path) -> None:
     outer = zipcraft.deterministic(tmp_path / "outer.zip", {"middle.zip": middle.read_bytes()})
     result = inspect_zip(outer, None, None)
     assert result.summary.entries == 1
-    assert result.summary.uncompressed_size == middle.stat().st_size
+    assert result.summary.unzipped_size == middle.stat().st_size
     assert diff_and_inspect(tmp_path, outer) == (1, 0)
 
 

@@ -8,14 +8,9 @@ from pathlib import Path
 import pytest
 
 from lambda_zip_action.errors import ConfigError
-from lambda_zip_action.inspection import (
-    InspectionResult,
-    inspect_zip,
-    inspection_exit_code,
-    render_json,
-    render_text,
-    run_inspect,
-)
+from lambda_zip_action.proof.inspect import inspect_zip, inspection_exit_code, run_inspect
+from lambda_zip_action.proof.model import InspectionResult
+from lambda_zip_action.proof.render import inspection_json, inspection_text
 from lambda_zip_action.runtimes import RUNTIMES
 
 import zipcraft
@@ -161,19 +156,22 @@ def test_size_limits(tmp_path: Path) -> None:
         tmp_path / "big.zip",
         [Member(b"data.bin", b"\0" * (300 << 20), method=8, declared_size=300 << 20)],
     )
-    found = codes(inspect_zip(big, None, None))
+    result = inspect_zip(big, None, None)
+    found = codes(result)
     assert found["over-unzipped-limit"] == {None}
     assert "over-zipped-limit" not in found
     assert found["ratio-exceeded"] == {"data.bin"}
+    # One finding for the one entry: the reader's, not a second copy of its check.
+    assert [f.code for f in result.findings].count("ratio-exceeded") == 1
 
 
 def test_render_and_errors(tmp_path: Path) -> None:
     path = zipcraft.craft(tmp_path / "m.zip", [Member(b"x.py", b"x", mode=0o100600)])
     text, code = run_inspect(path, None, None, "text", False)
     assert code == 1 and "error not-world-readable (1):" in text
-    data = json.loads(render_json(inspect_zip(path, None, None)))
+    data = json.loads(inspection_json(inspect_zip(path, None, None)))
     assert {f["code"] for f in data["findings"]} == {"not-world-readable", "odd-modes"}
-    assert render_text(inspect_zip(path, None, None)) == text
+    assert inspection_text(inspect_zip(path, None, None)) == text
     with pytest.raises(ConfigError):
         inspect_zip(path, "2.7", None)
     with pytest.raises(ConfigError):
@@ -215,7 +213,7 @@ def test_one_finding_per_cause_with_a_count(tmp_path: Path) -> None:
     assert [f.code for f in result.findings] == ["pyc-other-version"]
     (finding,) = result.findings
     assert len(finding.entries) == 101 and "(101 entries)" in finding.message
-    text = render_text(result)
+    text = inspection_text(result)
     assert "0 errors, 1 warnings, 0 notes" in text and "... and 91 more" in text
 
 

@@ -121,7 +121,7 @@ def test_a_uv_lib_project_targets_its_python(tmp_path: Path) -> None:
     (project / ".python-version").write_text("3.12\n")
     completed = _build(project)
     assert completed.returncode == 0, completed.stderr
-    assert json.loads(completed.stdout)["python_version"] == "3.12"
+    assert json.loads(completed.stdout)["python-version"] == "3.12"
     assert "src layout" in completed.stderr
     assert "lib/__pycache__/__init__.cpython-312.pyc" in _names(project / "dist" / "lambda.zip")
 

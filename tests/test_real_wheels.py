@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from lambda_zip_action.inspection import inspect_zip, inspection_exit_code
 from lambda_zip_action.installed_tree import expand_tags
+from lambda_zip_action.proof.inspect import inspect_zip, inspection_exit_code
 
 import support
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from lambda_zip_action.diff import diff
 from lambda_zip_action.limits import ZIPPED_LIMIT
-from lambda_zip_action.report import SHOWN, DriftReport, Package, from_diff, render
+from lambda_zip_action.proof.diff import diff
+from lambda_zip_action.proof.drift_report import SHOWN, DriftReport, Package, from_diff, render
 
 import support
 

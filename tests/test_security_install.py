@@ -100,7 +100,7 @@ def test_a_build_script_runs_but_sees_no_secret_and_is_named(
     assert not any(value in json.dumps(seen) for value in SECRETS.values())
     # It is named, in the warnings and in the JSON result.
     document = json.loads(completed.stdout)
-    assert document["built_from_source"] == ["evil 1.0"]
+    assert document["built-from-source"] == ["evil 1.0"]
     assert "built on this machine from source" in completed.stderr
     assert "evil 1.0" in completed.stderr
 
@@ -120,7 +120,7 @@ def test_wheels_only_builds_name_nothing(tmp_path: Path) -> None:
     document = support.build_project(
         support.PROJECTS / "reqhash", tmp_path / "out.zip", "--no-build"
     )
-    assert document["built_from_source"] == []
+    assert document["built-from-source"] == []
 
 
 def test_installer_environment_is_an_allow_list() -> None:

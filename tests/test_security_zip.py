@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from lambda_zip_action.zipread import ZipReader
+from lambda_zip_action.zip.reader import ZipReader
 
 import support
 from zipcraft import Member, craft
@@ -101,7 +101,7 @@ def test_a_bomb_under_the_entry_limit_reads_the_shared_block_once(tmp_path: Path
 
 def test_the_wall_clock_budget_stops_reading(tmp_path: Path) -> None:
     from lambda_zip_action.errors import ArchiveReadError
-    from lambda_zip_action.zipread import ReadLimits
+    from lambda_zip_action.zip.budget import ReadLimits
 
     bomb = overlapping_bomb(tmp_path / "bomb.zip", 1000)
     with (
@@ -159,8 +159,8 @@ def test_diff_calls_a_duplicate_a_content_difference(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False, env=support.tool_env(),
     )  # fmt: skip
     document = json.loads(again.stdout)
-    assert document["content_identical"] is False
-    assert document["duplicate_names"] == ["new: handler.py"]
+    assert document["content-identical"] is False
+    assert document["duplicate-names"] == ["new: handler.py"]
 
 
 def test_inspect_names_the_copy_extractors_use(tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ def test_etag_forms_and_candidates() -> None:
     assert parse_etag("0" * 32 + "-0") is None
     assert etags.candidates(etags.md5) == ["md5"]
     # 9 MiB: two parts from both uploaders, so a "-2" ETag is compared with both.
-    assert etags.candidates(f'"{etags.s3_etag_8mib}"') == ["s3_etag_5mib", "s3_etag_8mib"]
+    assert etags.candidates(f'"{etags.s3_etag_8mib}"') == ["s3-etag-5mib", "s3-etag-8mib"]
     assert etags.candidates("0" * 32 + "-7") == []
 
 
@@ -135,7 +135,7 @@ def test_split_writes_a_code_zip_and_a_layer_zip(project: Path, tmp_path: Path) 
         assert manifest["inputs"]["split"] is True
         owner = document if layout == "function" else layer
         assert manifest["archive"][key] == owner[key]
-        assert manifest["archive"]["s3_etag_5mib"] == owner["s3_etag_5mib"]
+        assert manifest["archive"]["s3-etag-5mib"] == owner["s3-etag-5mib"]
     function_manifest = json.loads(Path(str(document["manifest"])).read_text())
     assert function_manifest["distributions"] == []
     layer_manifest = json.loads(Path(str(layer["manifest"])).read_text())
@@ -257,7 +257,7 @@ def test_action_split_outputs_and_etag_compare(tmp_path: Path) -> None:
         INPUT_COMMENT="false",
         # What S3 reports for the deployed objects: the ETags, quoted as S3 prints them.
         INPUT_COMPARE_TO=f'"{deployed["md5"]}"',
-        INPUT_LAYER_COMPARE_TO=f'"{layer["s3_etag_5mib"]}"',
+        INPUT_LAYER_COMPARE_TO=f'"{layer["s3-etag-5mib"]}"',
     )
     assert cli.main(["action"], env) == 0
     outputs = read_outputs(tmp_path / "output.txt")

@@ -269,7 +269,7 @@ def test_build_verify_json_says_reproducible(tmp_path: Path) -> None:
     assert result.returncode == 0, explain(result)
     document = json.loads(result.stdout)
     assert document["reproducible"] is True
-    assert document["rebuild_sha256"] == document["sha256"]
+    assert document["rebuild-sha256"] == document["sha256"]
     assert SHA256.fullmatch(document["sha256"])
     assert "NOT reproducible" not in result.stderr
 
@@ -451,7 +451,7 @@ def compiled(tmp_path: Path, source: str, name: str) -> bytes:
 
 
 def verdict(old: Path, new: Path) -> dict[str, str]:
-    from lambda_zip_action.diff import diff
+    from lambda_zip_action.proof.diff import diff
     from lambda_zip_action.verify import explain_entries
 
     differences = diff(old, new)
@@ -498,7 +498,7 @@ def test_pyc_of_a_changed_source_is_not_blamed_on_the_compiler(tmp_path: Path) -
 
 
 def test_every_changed_entry_is_named(tmp_path: Path) -> None:
-    from lambda_zip_action.diff import diff
+    from lambda_zip_action.proof.diff import diff
     from lambda_zip_action.verify import explain_entries
 
     names = [f"pkg/m{i:03}.py" for i in range(60)]

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from lambda_zip_action.errors import ArchiveReadError
-from lambda_zip_action.zipformat import EXTRA_EXTENDED_TIMESTAMP, EXTRA_UNIX_IDS
-from lambda_zip_action.zipread import (
-    ZipReader,
+from lambda_zip_action.zip.format import (
+    EXTRA_EXTENDED_TIMESTAMP,
+    EXTRA_UNIX_IDS,
     extended_timestamp,
-    read_archive,
     unix_ids,
 )
+from lambda_zip_action.zip.reader import ZipReader, read_archive
 
 import zipcraft
 from zipcraft import Member

@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 from lambda_zip_action.errors import OutputError
 from lambda_zip_action.stage import StagedFile
-from lambda_zip_action.zipformat import (
+from lambda_zip_action.zip.format import (
     CENTRAL,
     CENTRAL_SIG,
     COUNT_LIMIT,

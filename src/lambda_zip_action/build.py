@@ -384,7 +384,7 @@ def _write(
                     result,
                     package.distributions,
                     target={
-                        "python_version": config.python_version,
+                        "python-version": config.python_version,
                         "architecture": config.architecture,
                         "layout": package.layout,
                         "platform": config.runtime.uv_platform(config.architecture),
@@ -440,8 +440,8 @@ def _inputs(
         "sources": [relative(s) for s in config.sources],
         "excludes": list(config.excludes),
         "compile": config.compile,
-        "source_invalidation": config.source_invalidation if config.compile else None,
-        "source_date_epoch": config.source_date_epoch,
+        "source-invalidation": config.source_invalidation if config.compile else None,
+        "source-date-epoch": config.source_date_epoch,
         "split": config.split,
     }
 

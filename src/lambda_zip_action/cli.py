@@ -239,25 +239,16 @@ class _Progress:
 
 
 def result_document(result: BuildResult) -> dict[str, Any]:
-    from lambda_zip_action.deploy_output import layer_document
+    from lambda_zip_action.deploy_output import artifact_document, layer_document
 
-    archive = result.archive
     document = {
-        "path": str(result.output),
-        "manifest": str(result.manifest),
-        "sha256": archive.sha256,
-        "base64_sha256": archive.base64_sha256,
-        "md5": archive.md5,
-        "s3_etag_5mib": result.etags.s3_etag_5mib,
-        "s3_etag_8mib": result.etags.s3_etag_8mib,
-        "size": archive.size,
-        "unzipped_size": result.sizes.unzipped,
-        "entries": len(archive.entries),
-        "content_digest": archive.content_digest,
-        "python_version": result.config.python_version,
+        **artifact_document(
+            result.output, result.manifest, result.archive, result.sizes, result.etags
+        ),
+        "python-version": result.config.python_version,
         "architecture": result.config.architecture,
         "distributions": [{"name": d.name, "version": d.version} for d in result.distributions],
-        "built_from_source": list(result.built_from_source),
+        "built-from-source": list(result.built_from_source),
         "warnings": list(result.warnings),
     }
     if result.layer is not None:
@@ -304,9 +295,9 @@ def _build_and_report(
     if args.command == "verify" or args.verify:
         verified = verify(config, env, progress, workers=args.jobs, cache_dir=cache)
         document = {**result_document(verified.first), "reproducible": verified.reproducible,
-                    "rebuild_sha256": verified.second_sha256}  # fmt: skip
+                    "rebuild-sha256": verified.second_sha256}  # fmt: skip
         if verified.layer is not None:
-            document["layer"]["rebuild_sha256"] = verified.layer.second_sha256
+            document["layer"]["rebuild-sha256"] = verified.layer.second_sha256
         if args.json:
             sys.stdout.write(json.dumps(document, sort_keys=True) + "\n")
             if not verified.reproducible:
@@ -333,10 +324,10 @@ def _build_and_report(
 
 
 def _run_diff(args: argparse.Namespace) -> int:
-    from lambda_zip_action.diff import diff, diff_exit_code, run_diff
+    from lambda_zip_action.proof.diff import diff, diff_exit_code, run_diff
 
     if args.format == "markdown":
-        from lambda_zip_action.report import from_diff, render
+        from lambda_zip_action.proof.drift_report import from_diff, render
 
         result = diff(args.old, args.new)
         text, code = (
@@ -350,7 +341,7 @@ def _run_diff(args: argparse.Namespace) -> int:
 
 
 def _run_inspect(args: argparse.Namespace) -> int:
-    from lambda_zip_action.inspection import run_inspect
+    from lambda_zip_action.proof.inspect import run_inspect
 
     architecture = "arm64" if args.architecture == "aarch64" else args.architecture
     text, code = run_inspect(args.zip, args.python_version, architecture, args.format, args.strict)

@@ -39,9 +39,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-Installer = Literal["uv", "pip"]
+InstallerName = Literal["uv", "pip"]
 Invalidation = Literal["checked-hash", "unchecked-hash"]
-INSTALLERS: tuple[Installer, ...] = ("uv", "pip")
+INSTALLERS: tuple[InstallerName, ...] = ("uv", "pip")
 INVALIDATIONS: tuple[Invalidation, ...] = ("checked-hash", "unchecked-hash")
 
 DEFAULT_COMPRESSION_LEVEL = 6
@@ -55,7 +55,7 @@ class BuildConfig:
     requirements: Path | None
     python_version: str
     architecture: Architecture
-    installer: Installer
+    installer: InstallerName
     python: Path | None
     layout: Layout
     output: Path
@@ -252,7 +252,7 @@ def make_config(
         requirements=requirements,
         python_version=python_version,
         architecture=cast("Architecture", architecture),
-        installer=cast("Installer", installer),
+        installer=cast("InstallerName", installer),
         python=_absolute(python) if python else None,
         layout=cast("Layout", layout),
         output=output,

@@ -45,22 +45,29 @@ def render_artifact(
     return "\n".join(lines) + "\n"
 
 
+def artifact_document(
+    output: Path, manifest: Path, archive: ArchiveResult, sizes: SizeReport, etags: S3ETags
+) -> dict[str, Any]:
+    """One zip's part of `--json`, with the words of the text block and the Action's outputs."""
+    return {
+        "path": str(output),
+        "manifest": str(manifest),
+        "sha256": archive.sha256,
+        "base64-sha256": archive.base64_sha256,
+        "md5": etags.md5,
+        "s3-etag-5mib": etags.s3_etag_5mib,
+        "s3-etag-8mib": etags.s3_etag_8mib,
+        "size": archive.size,
+        "unzipped-size": sizes.unzipped,
+        "entries": len(archive.entries),
+        "content-digest": archive.content_digest,
+    }
+
+
 def layer_document(layer: Artifact) -> dict[str, Any]:
     """The layer's part of `--json`: the same keys as the function's own hashes."""
-    archive = layer.archive
-    return {
-        "path": str(layer.output),
-        "manifest": str(layer.manifest),
-        "sha256": archive.sha256,
-        "base64_sha256": archive.base64_sha256,
-        "md5": layer.etags.md5,
-        "s3_etag_5mib": layer.etags.s3_etag_5mib,
-        "s3_etag_8mib": layer.etags.s3_etag_8mib,
-        "size": archive.size,
-        "unzipped_size": layer.sizes.unzipped,
-        "entries": len(archive.entries),
-        "content_digest": archive.content_digest,
-    }
+    return artifact_document(layer.output, layer.manifest, layer.archive, layer.sizes,
+                             layer.etags)  # fmt: skip
 
 
 def etag_comparison(
@@ -81,7 +88,7 @@ def etag_comparison(
     names = etags.candidates(value)
     for name in names:
         if etags.as_dict()[name] == shown:
-            return sha256, base64_sha256, f"compare-to, S3 ETag equal to {_label(name)}", None
+            return sha256, base64_sha256, f"compare-to, S3 ETag equal to {name}", None
     warning = None
     if not names:
         warning = (
@@ -93,13 +100,9 @@ def etag_comparison(
     return f"S3 ETag {shown}", None, "compare-to, S3 ETag", warning
 
 
-def _label(name: str) -> str:
-    return name.replace("_", "-")
-
-
 def _parts(etag: str) -> int:
     _, _, count = etag.partition("-")
     return int(count) if count else 1
 
 
-__all__ = ["LABELS", "etag_comparison", "layer_document", "render_artifact"]
+__all__ = ["LABELS", "artifact_document", "etag_comparison", "layer_document", "render_artifact"]

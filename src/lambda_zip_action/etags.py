@@ -32,13 +32,6 @@ CLI_THRESHOLD = 8 * MIB
 
 _ETAG = re.compile(r'"?([0-9a-fA-F]{32})(?:-([1-9][0-9]{0,4}))?"?')
 
-# Who produces each ETag, for labels in text output.
-PRODUCERS = {
-    "md5": "single-part upload: PutObject, the S3 console, aws s3 cp below 8 MiB",
-    "s3_etag_5mib": "Terraform aws_s3_object, the AWS SDK for Go v2 upload manager (5 MiB parts)",
-    "s3_etag_8mib": "aws s3 cp, boto3 upload_file (8 MiB parts from 8 MiB on)",
-}
-
 
 def sdk_part_size(size: int) -> int:
     """The part size the Go SDK's upload manager uses for a body of `size` bytes."""
@@ -72,8 +65,8 @@ class S3ETags:
     def as_dict(self) -> dict[str, str]:
         return {
             "md5": self.md5,
-            "s3_etag_5mib": self.s3_etag_5mib,
-            "s3_etag_8mib": self.s3_etag_8mib,
+            "s3-etag-5mib": self.s3_etag_5mib,
+            "s3-etag-8mib": self.s3_etag_8mib,
         }
 
     def candidates(self, etag: str) -> list[str]:
@@ -89,8 +82,9 @@ class S3ETags:
         _, parts = parsed
         if parts is None:
             return ["md5"]
-        names = ("s3_etag_5mib", "s3_etag_8mib")
-        return [name for name in names if getattr(self, name).endswith(f"-{parts}")]
+        etags = self.as_dict()
+        names = ("s3-etag-5mib", "s3-etag-8mib")
+        return [name for name in names if etags[name].endswith(f"-{parts}")]
 
 
 def parse_etag(value: str) -> tuple[str, int | None] | None:
@@ -157,7 +151,6 @@ def _gcd_block(first: int, second: int) -> int:
 
 
 __all__ = [
-    "PRODUCERS",
     "S3ETags",
     "cli_part_size",
     "multipart_etag",

@@ -39,11 +39,13 @@ from pathlib import Path
 from lambda_zip_action.build import BuildResult, build
 from lambda_zip_action.compile import CachedGroup, default_workers, mark_proven
 from lambda_zip_action.config import BuildConfig
-from lambda_zip_action.diff import DiffResult, diff, render_text
 from lambda_zip_action.errors import LambdaZipError
 from lambda_zip_action.events import Event, Listener, ignore
 from lambda_zip_action.launch import self_command
 from lambda_zip_action.options import rebuild_arguments
+from lambda_zip_action.proof.diff import diff
+from lambda_zip_action.proof.model import DiffResult
+from lambda_zip_action.proof.render import diff_text as render_text
 
 PYC_HEADER = 16
 SHOWN_DIFF_LINES = 12

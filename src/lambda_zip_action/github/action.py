@@ -49,7 +49,7 @@ from lambda_zip_action.github.runner import (
     set_output,
     write_summary,
 )
-from lambda_zip_action.report import DriftReport, render
+from lambda_zip_action.proof.drift_report import DriftReport, render
 
 DEFAULT_API_URL = "https://api.github.com"
 

@@ -20,13 +20,14 @@ from actions_toolkit import core  # type: ignore[import-untyped]
 from lambda_zip_action.build import Artifact, BuildResult
 from lambda_zip_action.config import BuildConfig, make_config
 from lambda_zip_action.deploy_output import etag_comparison
-from lambda_zip_action.diff import DiffResult, diff
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.etags import S3ETags
 from lambda_zip_action.github.inputs import ActionInputs, build_options
 from lambda_zip_action.github.pipeline import Built, run_pipeline
 from lambda_zip_action.github.runner import pull_request_base
-from lambda_zip_action.report import DriftReport, Package
+from lambda_zip_action.proof.diff import diff
+from lambda_zip_action.proof.drift_report import DriftReport, Package
+from lambda_zip_action.proof.model import DiffResult
 
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _COMMIT = re.compile(r"[0-9a-f]{40}")

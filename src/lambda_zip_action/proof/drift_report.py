@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
-from lambda_zip_action.diff import DiffResult, FileChange, SideSummary
 from lambda_zip_action.limits import UNZIPPED_LIMIT, ZIPPED_LIMIT
 from lambda_zip_action.markdown import code_span, escape_inline, table_cell
+from lambda_zip_action.proof.model import DiffResult, FileChange, SideSummary
 
 # Rows shown before a list is folded into <details>; `full` shows every row unfolded.
 SHOWN = 15
@@ -90,7 +90,7 @@ def from_diff(result: DiffResult, name: str) -> DriftReport:
     def package(side: SideSummary) -> Package:
         digest = side.sha256 or "?"
         encoded = base64.b64encode(bytes.fromhex(digest)).decode() if side.sha256 else None
-        return Package(digest, encoded, side.size, side.unzipped)
+        return Package(digest, encoded, side.size, side.unzipped_size)
 
     return DriftReport(name, package(result.new), package(result.old), "old", result)
 

@@ -1,13 +1,15 @@
-"""The zip format, written down once for the writer (archive) and the reader (zipread).
+"""The zip format, written down once for the writer (archive) and the reader (zip.reader).
 
 Record signatures and layouts (APPNOTE 6.3.x, sections 4.3.7 to 4.3.16), the general purpose
-flags, the methods and extra-field ids this tool writes or looks at, and DOS dates both ways.
+flags, the methods and extra-field ids this tool writes or looks at, DOS dates both ways, and
+the decoding of the extra fields that explain why two zips differ (0x5455, 0x7875).
 """
 
 from __future__ import annotations
 
 import struct
 import time
+from datetime import datetime, timezone
 
 LOCAL_SIG = 0x04034B50
 CENTRAL_SIG = 0x02014B50
@@ -28,6 +30,7 @@ FLAG_DATA_DESCRIPTOR = 0x8
 FLAG_UTF8 = 0x800
 STORED = 0
 DEFLATED = 8
+SUPPORTED_METHODS = (STORED, DEFLATED)  # what the reader decompresses
 UNIX = 3  # "version made by" host system
 
 EXTRA_ZIP64 = 0x0001
@@ -57,3 +60,42 @@ def from_dos(dos_date: int, dos_time: int) -> tuple[int, int, int, int, int, int
         (dos_time >> 5) & 0x3F,
         (dos_time & 0x1F) * 2,
     )
+
+
+def format_unix_time(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def extended_timestamp(data: bytes) -> dict[str, int]:
+    """Decode 0x5455: a flags byte, then mtime, atime, ctime as flagged and as present.
+
+    The central directory copy carries only mtime even when the flags announce more; the
+    local copy carries all of them, so atime differences only show in local headers.
+    """
+    if not data:
+        return {}
+    flags, values = data[0], {}
+    pos = 1
+    for bit, key in ((1, "mtime"), (2, "atime"), (4, "ctime")):
+        if flags & bit and pos + 4 <= len(data):
+            values[key] = struct.unpack_from("<i", data, pos)[0]
+            pos += 4
+    return values
+
+
+def unix_ids(data: bytes) -> dict[str, int]:
+    """Decode 0x7875 (Info-ZIP "new unix"): version, then uid and gid of declared widths."""
+    if len(data) < 2:
+        return {}
+    values: dict[str, int] = {}
+    pos = 1
+    for key in ("uid", "gid"):
+        if pos >= len(data):
+            break
+        width = data[pos]
+        raw = data[pos + 1 : pos + 1 + width]
+        if len(raw) != width:
+            break
+        values[key] = int.from_bytes(raw, "little")
+        pos += 1 + width
+    return values
