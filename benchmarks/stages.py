@@ -80,7 +80,7 @@ def _in_process(kind: str, fixture: Path, python: Path, env: Mapping[str, str]) 
     from lambda_zip_action.build import build
     from lambda_zip_action.config import BuildConfig
     from lambda_zip_action.events import Event
-    from lambda_zip_action.verify import verify
+    from lambda_zip_action.proof.verify import verify
 
     cache = Path(env["LAMBDA_ZIP_CACHE_DIR"]) if env.get("LAMBDA_ZIP_CACHE_DIR") else None
     with tempfile.TemporaryDirectory(prefix="lambda-zip-stages-") as work:
@@ -110,7 +110,7 @@ def _in_process(kind: str, fixture: Path, python: Path, env: Mapping[str, str]) 
 
 def _rebuild(fixture: Path, python: Path, env: Mapping[str, str]) -> dict[str, float]:
     from lambda_zip_action.config import BuildConfig
-    from lambda_zip_action.verify import rebuild_invocation
+    from lambda_zip_action.proof.verify import rebuild_invocation
 
     work = Path(tempfile.mkdtemp(prefix="lambda-zip-stages-"))
     try:

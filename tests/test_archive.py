@@ -12,13 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lambda_zip_action.archive import (
-    DeflateCache,
-    atomic_output,
-    content_digest,
-    reference_zlib,
-    write_zip,
-)
+from lambda_zip_action.archive import content_digest, reference_zlib, write_zip
+from lambda_zip_action.deflate_cache import DeflateCache
+from lambda_zip_action.outputs import atomic_output
 from lambda_zip_action.proof.diff import diff
 from lambda_zip_action.proof.inspect import inspect_zip, inspection_exit_code
 from lambda_zip_action.stage import collect, merge

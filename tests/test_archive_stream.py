@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from lambda_zip_action import archive
+from lambda_zip_action.deflate_cache import DeflateCache
 from lambda_zip_action.stage import StagedFile
 
 
@@ -55,7 +56,7 @@ def test_streamed_and_cached_entries_agree(tmp_path: Path) -> None:
     data = sample(2 * archive.STREAM_SIZE, 7)
     path = tmp_path / "big.bin"
     path.write_bytes(data)
-    cache = archive.DeflateCache(tmp_path / "cache")
+    cache = DeflateCache(tmp_path / "cache")
     entries = [StagedFile("big.bin", path, 0o644, "dependency", len(data))]
     zips = []
     for _ in range(2):  # the first run fills the cache, the second reads it

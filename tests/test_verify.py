@@ -452,7 +452,7 @@ def compiled(tmp_path: Path, source: str, name: str) -> bytes:
 
 def verdict(old: Path, new: Path) -> dict[str, str]:
     from lambda_zip_action.proof.diff import diff
-    from lambda_zip_action.verify import explain_entries
+    from lambda_zip_action.proof.explain import explain_entries
 
     differences = diff(old, new)
     entries = explain_entries(old, new, differences)
@@ -499,7 +499,7 @@ def test_pyc_of_a_changed_source_is_not_blamed_on_the_compiler(tmp_path: Path) -
 
 def test_every_changed_entry_is_named(tmp_path: Path) -> None:
     from lambda_zip_action.proof.diff import diff
-    from lambda_zip_action.verify import explain_entries
+    from lambda_zip_action.proof.explain import explain_entries
 
     names = [f"pkg/m{i:03}.py" for i in range(60)]
     old = write_zip(tmp_path / "old.zip", {name: b"X = 1\n" for name in names})

@@ -3,23 +3,17 @@
 Rules (see docs/determinism.md): entries in UTF-8 name order; one fixed date; modes 0644/0755
 with unix `create_system`; no extra fields (zip64 only when a size demands it), comments or
 data descriptors; raw deflate from zlib at one level, compressed in threads (zlib releases the
-GIL) but written in order; the hashes are computed while writing. The file is written under a
-temporary name beside the output and renamed into place, so a failure leaves any previous
-output untouched.
+GIL) but written in order; the hashes are computed while writing. The stream it writes to is
+a temporary file beside the output (outputs.py renames it into place).
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import fcntl
-import glob
 import hashlib
-import os
 import re
 import stat
 import struct
-import tempfile
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from lambda_zip_action.deflate_cache import DeflateCache
 from lambda_zip_action.errors import OutputError
 from lambda_zip_action.stage import StagedFile
 from lambda_zip_action.zip.format import (
@@ -106,81 +101,6 @@ class _Packed:
     sha256: str
     method: int
     data: bytes
-
-
-class DeflateCache:
-    """Deflated bytes of files kept between builds, keyed by content, level and zlib.
-
-    The same bytes through the same zlib at the same level always deflate the same way, so a
-    hit changes nothing but the time. Each cache file carries the CRC-32 of its stream, so a
-    truncated or damaged file is a miss, never a broken zip. The smallest files are not cached:
-    deflating them is cheaper than opening a cache file. verify's rebuild (`checked`) takes a
-    hit only once it has inflated it back to exactly the content it stands for, and stores
-    nothing: a wrong entry is deflated afresh there and shows up as "NOT reproducible".
-    """
-
-    MIN_SIZE = 4 * 1024
-    FORMAT = "deflate-2"
-
-    def __init__(
-        self, root: Path, zlib_version: str = zlib.ZLIB_RUNTIME_VERSION, checked: bool = False
-    ) -> None:
-        self.root = root
-        self.zlib_version = zlib_version
-        self.checked = checked
-
-    def _path(self, sha: str, level: int) -> Path:
-        return self.root / f"{self.FORMAT}-zlib-{self.zlib_version}-{level}" / sha[:2] / sha
-
-    def load(self, sha: str, level: int) -> bytes | None:
-        try:
-            stored = self._path(sha, level).read_bytes()
-        except OSError:
-            return None
-        data = stored[4:]
-        if len(stored) < 4 or struct.unpack(">I", stored[:4])[0] != zlib.crc32(data):
-            return None
-        if self.checked and not inflates_to(data, sha):
-            return None
-        return data
-
-    def store(self, sha: str, level: int, data: bytes) -> None:
-        if self.checked:
-            return
-        path = self._path(sha, level)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".store-")
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(struct.pack(">I", zlib.crc32(data)))
-                stream.write(data)
-            Path(temporary).replace(path)
-        except OSError:
-            pass  # a cache that cannot be written only makes a slower next build
-
-
-def inflates_to(data: bytes, sha: str) -> bool:
-    """Whether the raw deflate stream `data` is complete and inflates to content with `sha`.
-
-    Fed and drained a window at a time, so neither a big stream nor one that expands enormously
-    costs more than a few windows of memory or copying.
-    """
-    inflater = zlib.decompressobj(-15)
-    digest = hashlib.sha256()
-    view = memoryview(data)
-    try:
-        for start in range(0, len(view), INFLATE_WINDOW):
-            pending: bytes | memoryview = view[start : start + INFLATE_WINDOW]
-            while pending:
-                digest.update(inflater.decompress(pending, STREAM_SIZE))
-                pending = inflater.unconsumed_tail
-        digest.update(inflater.flush())
-    except zlib.error:
-        return False
-    return inflater.eof and not inflater.unused_data and digest.hexdigest() == sha
-
-
-INFLATE_WINDOW = 256 * 1024
 
 
 # Files at least this big are read in chunks of this size, never whole: the writer's memory then
@@ -425,72 +345,3 @@ def _write_end(writer: _HashingWriter, central: list[bytes]) -> None:
         writer.write(EOCD64_LOCATOR.pack(EOCD64_LOCATOR_SIG, 0, zip64_end, 1))
         count, size, start = COUNT_LIMIT, min(size, ZIP64_LIMIT), ZIP64_LIMIT
     writer.write(EOCD.pack(EOCD_SIG, 0, 0, count, count, size, start, 0))
-
-
-@contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[BinaryIO]:
-    """A temporary file beside `path`, renamed over it only when the block succeeds."""
-    with atomic_outputs((path,)) as (stream,):
-        yield stream
-
-
-@contextlib.contextmanager
-def atomic_outputs(paths: Sequence[Path]) -> Iterator[list[BinaryIO]]:
-    """Temporary files beside `paths`, renamed over them in order when the block succeeds.
-
-    The renames happen under an exclusive lock on each directory, so two builds racing for
-    one output each leave a whole pair (a zip and the manifest that describes it), never one
-    build's zip beside the other's manifest. A failure, or a kill before the renames, leaves
-    every previous file untouched; a kill between two renames leaves the first new (the zip)
-    beside the old second (its manifest): never a manifest describing a zip never written.
-    """
-    pending: list[tuple[Path, Path]] = []
-    # The process id in every temporary name: a signal that lands between mkstemp creating a
-    # file and the file being noted still finds it (`_temporaries`) and removes it.
-    tag = f"{os.getpid()}."
-    with contextlib.ExitStack() as stack:
-        streams: list[BinaryIO] = []
-        try:
-            for path in paths:
-                directory = path.parent
-                try:
-                    directory.mkdir(parents=True, exist_ok=True)
-                    handle, name = tempfile.mkstemp(
-                        prefix=f".{path.name}.{tag}", suffix=".tmp", dir=directory
-                    )
-                except OSError as exc:
-                    raise OutputError(
-                        f"Cannot write into {directory}: {exc.strerror}. Choose an output "
-                        "directory this user can write to (--output)."
-                    ) from exc
-                pending.append((Path(name), path))
-                streams.append(stack.enter_context(os.fdopen(handle, "w+b")))
-            yield streams
-            for stream in streams:
-                stream.flush()
-                os.fsync(stream.fileno())
-            stack.close()
-            with _locked(sorted({path.parent for path in paths})):
-                for temporary, path in pending:
-                    temporary.chmod(0o644)
-                    temporary.replace(path)
-        except BaseException:
-            for temporary in {*(t for t, _ in pending), *_temporaries(paths, tag)}:
-                with contextlib.suppress(OSError):
-                    temporary.unlink()
-            raise
-
-
-def _temporaries(paths: Sequence[Path], tag: str) -> list[Path]:
-    return [t for path in paths for t in path.parent.glob(f".{glob.escape(path.name)}.{tag}*.tmp")]
-
-
-@contextlib.contextmanager
-def _locked(directories: Sequence[Path]) -> Iterator[None]:
-    """flock(2) on each directory, in a fixed order so that two holders never deadlock."""
-    with contextlib.ExitStack() as stack:
-        for directory in directories:
-            descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-            stack.callback(os.close, descriptor)
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield

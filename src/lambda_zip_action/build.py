@@ -1,6 +1,7 @@
 """The orchestrator: a frozen configuration in, a result out. It never prints.
 
-install -> stage -> compile -> archive (+ manifest) -> limits, each a module of its own.
+requirements -> interpreter -> install -> stage -> compile -> outputs (archive, manifest,
+limits), each a module of its own.
 """
 
 from __future__ import annotations
@@ -17,10 +18,7 @@ from typing import cast
 
 from lambda_zip_action.archive import (
     ArchiveResult,
-    DeflateCache,
-    atomic_outputs,
     reference_zlib,
-    write_zip,
 )
 from lambda_zip_action.compile import (
     BytecodeCache,
@@ -29,31 +27,18 @@ from lambda_zip_action.compile import (
     default_workers,
 )
 from lambda_zip_action.config import BuildConfig
-from lambda_zip_action.errors import InterpreterError, LimitError, OutputError, SourceError
-from lambda_zip_action.etags import S3ETags, s3_etags
+from lambda_zip_action.errors import InterpreterError, SourceError
+from lambda_zip_action.etags import S3ETags
 from lambda_zip_action.events import Event, Listener, ignore
 from lambda_zip_action.install import install, installer_environment
 from lambda_zip_action.installed_tree import Distribution
 from lambda_zip_action.installers import InstallRequest, UvInstaller, make_installer
 from lambda_zip_action.interpreter import Interpreter, find_interpreter, probe
-from lambda_zip_action.limits import SizeReport, combined_problem, size_report
-from lambda_zip_action.manifest import dumps, manifest_document
-from lambda_zip_action.records import check_record_hashes, file_owners, owners, record_hashes
+from lambda_zip_action.limits import SizeReport, combined_problem
+from lambda_zip_action.outputs import Artifact, Package, write_outputs
 from lambda_zip_action.requirements import RequirementSet, load_requirements, repository_root
 from lambda_zip_action.runtimes import Layout, task_root
 from lambda_zip_action.stage import SourceRules, StagedFile, case_collisions, collect, merge
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """One zip written by a build, with its manifest, hashes and sizes."""
-
-    output: Path
-    manifest: Path
-    layout: str
-    archive: ArchiveResult
-    sizes: SizeReport
-    etags: S3ETags
 
 
 @dataclass(frozen=True)
@@ -182,15 +167,15 @@ def build(
         ]
         if config.split:
             packages = [
-                _Package(config.output, config.manifest, "function",
+                Package(config.output, config.manifest, "function",
                          merge(*groups[1:], layer=False), ()),
-                _Package(_layer_output(config), _layer_manifest(config), "layer",
+                Package(_layer_output(config), _layer_manifest(config), "layer",
                          merge(groups[0], layer=True), installed.distributions),
             ]  # fmt: skip
             _check_split(config, packages)
         else:
             packages = [
-                _Package(config.output, config.manifest, config.layout,
+                Package(config.output, config.manifest, config.layout,
                          merge(*groups, layer=config.layout == "layer"), installed.distributions)
             ]  # fmt: skip
             if not any(not entry.is_dir for entry in packages[0].entries):
@@ -249,7 +234,7 @@ def build(
                 package.entries = merge(package.entries, list(compiled.bytecode), layer=False)
 
         on_event(Event("stage", "Writing " + " and ".join(str(p.output) for p in packages)))
-        artifacts = _write(config, packages, requirements, interpreter,
+        artifacts = write_outputs(config, packages, requirements, interpreter,
                            installed.installer, installed.installer_version, dependencies,
                            workers, on_event, cache_dir, proving_cache)  # fmt: skip
         for artifact in artifacts:
@@ -293,15 +278,6 @@ def _private_sources(entries: list[StagedFile], directory: Path) -> list[StagedF
     return private
 
 
-@dataclass
-class _Package:
-    output: Path
-    manifest: Path
-    layout: str
-    entries: list[StagedFile]
-    distributions: tuple[Distribution, ...]
-
-
 def _layer_output(config: BuildConfig) -> Path:
     assert config.layer_output is not None, "make_config sets it with split"
     return config.layer_output
@@ -312,7 +288,7 @@ def _layer_manifest(config: BuildConfig) -> Path:
     return config.layer_manifest
 
 
-def _check_split(config: BuildConfig, packages: list[_Package]) -> None:
+def _check_split(config: BuildConfig, packages: list[Package]) -> None:
     function, layer = packages
     if not any(not entry.is_dir for entry in function.entries):
         raise SourceError(
@@ -326,124 +302,6 @@ def _check_split(config: BuildConfig, packages: list[_Package]) -> None:
             "dependencies. Lambda refuses an empty layer; build without --split. Nothing was "
             "written."
         )
-
-
-def _write(
-    config: BuildConfig,
-    packages: list[_Package],
-    requirements: RequirementSet,
-    interpreter: Interpreter,
-    installer: str,
-    installer_version: str,
-    dependencies: Path,
-    workers: int,
-    on_event: Listener,
-    cache_root: Path | None,
-    proving_cache: bool,
-) -> list[Artifact]:
-    """Write every package to temporary files; rename them all only when all are written.
-
-    With --split a failure in the second zip (its size, a modified dependency, a full disk)
-    therefore leaves both previous pairs of zip and manifest untouched.
-    """
-    artifacts = []
-    expected = record_hashes(dependencies)
-    owned = owners(dependencies)
-    inputs = _inputs(config, requirements, interpreter, installer, installer_version)
-    try:
-        paths = [path for package in packages for path in (package.output, package.manifest)]
-        # atomic_outputs renames each zip, then its manifest, under a lock, once all are written.
-        with atomic_outputs(paths) as streams:
-            for index, package in enumerate(packages):
-                stream, manifest_stream = streams[2 * index], streams[2 * index + 1]
-                prefix = "python/" if package.layout == "layer" else ""
-                result = write_zip(
-                    package.entries,
-                    stream,
-                    config.compression_level,
-                    config.source_date_epoch,
-                    workers,
-                    progress=lambda done, total: on_event(
-                        Event("progress", "archive", done, total)
-                    ),
-                    cache=DeflateCache(cache_root / "deflate", checked=proving_cache)
-                    if cache_root is not None
-                    else None,
-                )
-                check_record_hashes(result.entries, expected if package.distributions else {},
-                                    prefix)  # fmt: skip
-                sizes = size_report(result.entries, result.size, owned, prefix)
-                if sizes.problems and config.fail_on_size_limit:
-                    raise LimitError(
-                        f"{package.output.name} exceeds Lambda's limits: {sizes.describe()}. "
-                        "Nothing was written. Drop dependencies, move them to a layer or a "
-                        "container image, or build without --fail-on-size-limit."
-                    )
-                etags = s3_etags(stream)
-                document = manifest_document(
-                    result,
-                    package.distributions,
-                    target={
-                        "python-version": config.python_version,
-                        "architecture": config.architecture,
-                        "layout": package.layout,
-                        "platform": config.runtime.uv_platform(config.architecture),
-                    },
-                    inputs=inputs,
-                    compression_level=config.compression_level,
-                    zlib_version=zlib.ZLIB_RUNTIME_VERSION,
-                    etags=etags,
-                    owners=file_owners(dependencies),
-                    prefix=prefix,
-                )
-                manifest_stream.write(dumps(document))
-                artifacts.append(
-                    Artifact(package.output, package.manifest, package.layout, result, sizes, etags)
-                )
-            together = combined_problem([artifact.sizes for artifact in artifacts])
-            if together is not None and config.fail_on_size_limit:
-                raise LimitError(
-                    f"{together}. Nothing was written. Drop dependencies or ship a container "
-                    "image (every layer counts), or build without --fail-on-size-limit."
-                )
-    except OSError as exc:
-        raise OutputError(
-            f"Writing {config.output} failed: {exc.strerror or exc}. The previous output, if "
-            "any, is untouched. Free some space or choose another --output."
-        ) from exc
-    return artifacts
-
-
-def _inputs(
-    config: BuildConfig,
-    requirements: RequirementSet,
-    interpreter: Interpreter,
-    installer: str,
-    installer_version: str,
-) -> dict[str, object]:
-    def relative(path: Path) -> str:
-        try:
-            return path.relative_to(config.project_dir).as_posix()
-        except ValueError:
-            return path.name
-
-    return {
-        "requirements": {
-            "kind": requirements.kind,
-            "file": relative(requirements.path) if requirements.path else None,
-            "sha256": requirements.sha256,
-            "locked": requirements.locked,
-            "hashed": requirements.hashed,
-        },
-        "installer": {"name": installer, "version": installer_version},
-        "interpreter": {"version": interpreter.version} if config.compile else None,
-        "sources": [relative(s) for s in config.sources],
-        "excludes": list(config.excludes),
-        "compile": config.compile,
-        "source-invalidation": config.source_invalidation if config.compile else None,
-        "source-date-epoch": config.source_date_epoch,
-        "split": config.split,
-    }
 
 
 def source_rules(config: BuildConfig, source: Path) -> SourceRules:
@@ -486,4 +344,4 @@ def _describe(path: Path | None) -> str:
     return str(path) if path else "no requirements"
 
 
-__all__ = ["Artifact", "BuildResult", "build"]
+__all__ = ["BuildResult", "build"]

@@ -20,8 +20,9 @@ from lambda_zip_action.errors import LambdaZipError
 from lambda_zip_action.escape import plain
 from lambda_zip_action.events import Event
 from lambda_zip_action.options import add_build_options, given
+from lambda_zip_action.proof.explain import render_verify
+from lambda_zip_action.proof.verify import verify
 from lambda_zip_action.runtimes import ARCHITECTURES, RUNTIMES
-from lambda_zip_action.verify import render_verify, verify
 
 
 def _build_options(parser: argparse.ArgumentParser) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from lambda_zip_action.archive import ArchiveResult
-from lambda_zip_action.build import Artifact
 from lambda_zip_action.etags import S3ETags, parse_etag
 from lambda_zip_action.limits import SizeReport
+from lambda_zip_action.outputs import Artifact
 
 LABELS = {
     "base64-sha256": "Lambda CodeSha256, Terraform filebase64sha256 / source_code_hash",

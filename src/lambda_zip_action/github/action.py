@@ -20,7 +20,6 @@ from pathlib import Path
 
 from actions_toolkit import core  # type: ignore[import-untyped]
 
-from lambda_zip_action.build import Artifact
 from lambda_zip_action.config import make_config
 from lambda_zip_action.errors import ConfigError, LambdaZipError
 from lambda_zip_action.github.baseline import baseline_sha256, compare_packages
@@ -49,6 +48,7 @@ from lambda_zip_action.github.runner import (
     set_output,
     write_summary,
 )
+from lambda_zip_action.outputs import Artifact
 from lambda_zip_action.proof.drift_report import DriftReport, render
 
 DEFAULT_API_URL = "https://api.github.com"

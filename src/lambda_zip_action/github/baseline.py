@@ -17,7 +17,7 @@ from pathlib import Path
 
 from actions_toolkit import core  # type: ignore[import-untyped]
 
-from lambda_zip_action.build import Artifact, BuildResult
+from lambda_zip_action.build import BuildResult
 from lambda_zip_action.config import BuildConfig, make_config
 from lambda_zip_action.deploy_output import etag_comparison
 from lambda_zip_action.errors import ConfigError
@@ -25,6 +25,7 @@ from lambda_zip_action.etags import S3ETags
 from lambda_zip_action.github.inputs import ActionInputs, build_options
 from lambda_zip_action.github.pipeline import Built, run_pipeline
 from lambda_zip_action.github.runner import pull_request_base
+from lambda_zip_action.outputs import Artifact
 from lambda_zip_action.proof.diff import diff
 from lambda_zip_action.proof.drift_report import DriftReport, Package
 from lambda_zip_action.proof.model import DiffResult

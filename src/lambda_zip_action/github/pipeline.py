@@ -16,7 +16,8 @@ from lambda_zip_action.errors import InterpreterError
 from lambda_zip_action.github.runner import group, log, show_event
 from lambda_zip_action.installers import uv_binary
 from lambda_zip_action.interpreter import find_interpreter
-from lambda_zip_action.verify import render_verify, verify
+from lambda_zip_action.proof.explain import render_verify
+from lambda_zip_action.proof.verify import verify
 
 
 def ensure_interpreter(config: BuildConfig, env: Mapping[str, str]) -> BuildConfig:

@@ -70,7 +70,12 @@ def _load_zip(path: Path) -> Side:
         archive = reader.archive
     unzipped = sum(record.size for record in files.values())
     summary = SideSummary(
-        os.path.normpath(path), "zip", _sha256(path), archive.size, len(archive.entries), unzipped
+        os.path.normpath(path),
+        "zip",
+        file_sha256(path),
+        archive.size,
+        len(archive.entries),
+        unzipped,
     )
     return Side(summary, files, distributions, archive, tuple(duplicates), owners)
 
@@ -144,7 +149,7 @@ def _metadata_headers(text: str) -> dict[str, str]:
     return headers
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
