@@ -20,8 +20,10 @@ from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PROJECTS = Path(__file__).resolve().parent / "projects"
+TESTS = Path(__file__).resolve().parent
+REPO_ROOT = TESTS.parent
+PROJECTS = TESTS / "projects"
+DATA = TESTS / "data"
 EXAMPLES = REPO_ROOT / "examples"
 
 PYENV_VERSIONS = Path("/root/.pyenv/versions")

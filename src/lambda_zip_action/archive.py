@@ -105,7 +105,7 @@ class _Packed:
 
 # Files at least this big are read in chunks of this size, never whole: the writer's memory then
 # follows the largest file's compressed size, not its size. zlib's output does not depend on how
-# its input is cut (tests/test_archive_stream.py checks it).
+# its input is cut (tests/unit/test_archive_stream.py checks it).
 STREAM_SIZE = 1 << 20
 
 

@@ -3,7 +3,7 @@
 The command line's build flags (cli), the `[tool.lambda-zip]` settings (config) and the
 arguments of verify's rebuild (`rebuild_arguments`) are all made from `OPTIONS`, so an option
 added here reaches all three; the rebuild gets every option whose `affects_bytes` is set, and
-`tests/test_options.py` fails if a value does not survive the trip through the rebuild's
+`tests/unit/test_options.py` fails if a value does not survive the trip through the rebuild's
 command line. Adding an option is one entry here plus its use (a BuildConfig field).
 """
 

@@ -65,9 +65,9 @@ def test_a_build_writes_the_zip_and_the_manifest_that_describes_it(tmp_path: Pat
     manifest = json.loads(cfg.manifest.read_text())
     assert cfg.manifest == root / "dist" / "lambda.zip.manifest.json"
     assert manifest["archive"]["sha256"] == result.archive.sha256
-    assert manifest["archive"]["s3_etag_5mib"] == result.etags.s3_etag_5mib == result.archive.md5
+    assert manifest["archive"]["s3-etag-5mib"] == result.etags.s3_etag_5mib == result.archive.md5
     assert manifest["target"] == {
-        "python_version": "3.12",
+        "python-version": "3.12",
         "architecture": "x86_64",
         "layout": "function",
         "platform": "x86_64-manylinux_2_34",

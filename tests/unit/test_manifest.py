@@ -18,7 +18,7 @@ from lambda_zip_action.records import file_owners
 from lambda_zip_action.stage import collect, merge
 
 REQUESTS = Distribution("requests", "2.32.3", "wheel", ("py3-none-any",))
-TARGET = {"python_version": "3.12", "architecture": "x86_64", "layout": "function"}
+TARGET = {"python-version": "3.12", "architecture": "x86_64", "layout": "function"}
 INPUTS = {"requirements": {"kind": "none"}, "sources": ["src"]}
 
 
@@ -69,20 +69,20 @@ def test_the_archive_section_describes_the_bytes_on_disk(tmp_path: Path) -> None
     digest = hashlib.sha256(data).digest()
     with zipfile.ZipFile(path) as archive:
         count = len(archive.infolist())
-    assert doc["schema"] == SCHEMA == "lambda-zip/manifest/1"
+    assert doc["schema"] == SCHEMA == "lambda-zip/manifest/2"
     assert doc["tool"] == {"name": "lambda-zip-action", "version": lambda_zip_action.__version__}
     archive_section = doc["archive"]
     assert archive_section["sha256"] == digest.hex()
-    assert archive_section["base64_sha256"] == base64.b64encode(digest).decode()
+    assert archive_section["base64-sha256"] == base64.b64encode(digest).decode()
     assert archive_section["md5"] == hashlib.md5(data).hexdigest()
     assert archive_section["size"] == len(data)
     assert archive_section["entries"] == count == len(doc["entries"])
-    assert archive_section["compression_level"] == 6
-    assert archive_section["zlib_version"] == "1.3.1"
-    assert "s3_etag_5mib" not in archive_section and "s3_etag_8mib" not in archive_section
+    assert archive_section["compression-level"] == 6
+    assert archive_section["zlib-version"] == "1.3.1"
+    assert "s3-etag-5mib" not in archive_section and "s3-etag-8mib" not in archive_section
     assert doc["target"] == TARGET and doc["inputs"] == INPUTS
     assert doc["distributions"] == [
-        {"name": "requests", "version": "2.32.3", "source": "wheel", "wheel_tags": ["py3-none-any"]}
+        {"name": "requests", "version": "2.32.3", "source": "wheel", "wheel-tags": ["py3-none-any"]}
     ]
 
 
@@ -142,9 +142,9 @@ def test_etags_are_recorded_when_given(tmp_path: Path) -> None:
         etags = s3_etags(stream)
     doc = manifest_document(result, (), {}, {}, 9, "1.3.1", etags=etags)
     # A zip this small is uploaded in one part: its ETag is its MD5 after either kind of upload.
-    assert doc["archive"]["s3_etag_5mib"] == etags.s3_etag_5mib == result.md5
-    assert doc["archive"]["s3_etag_8mib"] == etags.s3_etag_8mib == result.md5
-    assert doc["archive"]["compression_level"] == 9
+    assert doc["archive"]["s3-etag-5mib"] == etags.s3_etag_5mib == result.md5
+    assert doc["archive"]["s3-etag-8mib"] == etags.s3_etag_8mib == result.md5
+    assert doc["archive"]["compression-level"] == 9
 
 
 def test_dumps_is_deterministic_sorted_utf8_and_free_of_local_paths(tmp_path: Path) -> None:

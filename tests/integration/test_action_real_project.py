@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-
 from test_action import CHECKOUT, REPO, Harness, _explain, copy_action, git, push
 
 import support

@@ -17,7 +17,7 @@ from lambda_zip_action.runtimes import RUNTIMES
 
 import support
 
-OUTPUTS = Path(__file__).parent / "data" / "installer-output"
+OUTPUTS = support.DATA / "installer-output"
 
 # kind -> words the message must hold, words it must not
 EXPECTED = {

@@ -24,7 +24,7 @@ KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 DIGEST = re.compile(r"^(?:[0-9a-f]{32}(?:-[0-9]+)?|[0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$")
 # The digests of one zip, as the text block, `--json`, the manifest and the Action name them.
 HASHES = {"sha256", "base64-sha256", "md5", "s3-etag-5mib", "s3-etag-8mib", "content-digest"}
-V1_MANIFEST = Path(__file__).parent / "data" / "manifest-v1" / "uvlock.manifest.json"
+V1_MANIFEST = support.DATA / "manifest-v1" / "uvlock.manifest.json"
 PROJECT = support.PROJECTS / "uvlock"
 
 

@@ -37,7 +37,7 @@ from support import PROJECTS, interpreter, tool_env
 SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
 
 SITECUSTOMIZE = '''
-"""Injected by tests/test_verify.py: nondeterminism that verify must catch."""
+"""Injected by tests/integration/test_verify.py: nondeterminism that verify must catch."""
 import os
 import sys
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from test_security_action import plant
 
 from lambda_zip_action.github.comments import MAX_COMMENT_CHARS, marker_for
-from test_security_action import plant
 
 import support
 from fake_github import BOT_LOGIN, BOT_TOKEN, READ_ONLY_TOKEN, FakeGitHub, fake_github

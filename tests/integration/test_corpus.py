@@ -43,9 +43,10 @@ else:  # pragma: no cover - exercised on 3.10 only
 from test_determinism import FAR_TIME_ZONE, restrict_like_umask_077
 from test_lambda_run import bytecode_trouble, extract, pyc_of, run_python, source_compilations
 
+import support
 from support import interpreter, tool_env
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
+CORPUS = support.TESTS / "corpus"
 ARCHITECTURES = ("x86_64", "arm64")
 PYTHONS = ("3.12", "3.13")
 INSTALLERS = ("uv", "pip")
