@@ -1,10 +1,13 @@
-"""Every build option, declared once: its flag, its pyproject key, and whether it changes bytes.
+"""Every build option, declared once: its flag, its pyproject key, its action input, and
+whether it changes bytes.
 
-The command line's build flags (cli), the `[tool.lambda-zip]` settings (config) and the
-arguments of verify's rebuild (`rebuild_arguments`) are all made from `OPTIONS`, so an option
-added here reaches all three; the rebuild gets every option whose `affects_bytes` is set, and
+The command line's build flags (cli), the `[tool.lambda-zip]` settings (config), the action's
+build inputs (github.inputs: the input is the flag without `--`) and the arguments of verify's
+rebuild (`rebuild_arguments`) are all made from `OPTIONS`, so an option added here reaches all
+four; the rebuild gets every option whose `affects_bytes` is set, and
 `tests/unit/test_options.py` fails if a value does not survive the trip through the rebuild's
-command line. Adding an option is one entry here plus its use (a BuildConfig field).
+command line, or if action.yml and the table disagree. Adding an option is one entry here plus
+its use (a BuildConfig field, and an input in action.yml when `action_input` is set).
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ class Option:
     affects_bytes: bool
     metavar: str | None = None
     choices: tuple[str, ...] | None = None
+    # Whether the action takes it as an input, named as the flag without `--`.
+    action_input: bool = False
+
+    @property
+    def input_name(self) -> str:
+        return self.flag.removeprefix("--")
 
     def add_to(self, parser: argparse.ArgumentParser) -> None:
         keywords: dict[str, Any] = {"dest": self.name, "help": self.help}
@@ -68,26 +77,28 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("sources", "--source", "paths", "directory whose contents go to the archive root; "
            "repeatable (default: src/, else the project directory when modules lie at its top)",
-           "source", True, metavar="DIR"),
+           "source", True, metavar="DIR", action_input=True),
     Option("requirements", "--requirements", "path", "requirements.txt, uv.lock, poetry.lock or "
            "pyproject.toml (default: found in the project: uv.lock, poetry.lock, "
-           "requirements.txt)", "requirements", True, metavar="FILE"),
+           "requirements.txt)", "requirements", True, metavar="FILE", action_input=True),
     Option("python_version", "--python-version", "value", f"Lambda Python runtime: "
            f"{', '.join(RUNTIMES)} (default: from the project's requires-python and "
            f".python-version, else {DEFAULT_PYTHON_VERSION})", "python-version", True,
-           metavar="X.Y", choices=tuple(RUNTIMES)),
+           metavar="X.Y", choices=tuple(RUNTIMES), action_input=True),
     Option("architecture", "--architecture", "value", "Lambda architecture (default: x86_64)",
-           "architecture", True, choices=(*ARCHITECTURES, "aarch64")),
+           "architecture", True, choices=(*ARCHITECTURES, "aarch64"), action_input=True),
     Option("installer", "--installer", "value", "installer for dependencies (default: uv)",
-           "installer", True, choices=("uv", "pip")),
+           "installer", True, choices=("uv", "pip"), action_input=True),
     Option("python", "--python", "path", "CPython of exactly the target version, for bytecode "
            "(default: found on this machine)", None, True, metavar="PATH"),
     Option("layout", "--layout", "value", "function: package at the root; layer: everything "
-           "under python/ (default: function)", "layout", True, choices=tuple(LAYOUTS)),
+           "under python/ (default: function)", "layout", True, choices=tuple(LAYOUTS),
+           action_input=True),
     Option("output", "--output", "path", "the zip to write (default: dist/lambda.zip)",
-           "output", False, metavar="FILE"),
+           "output", False, metavar="FILE", action_input=True),
     Option("split", "--split", "true", "write the dependencies as a layer zip of their own "
-           "(python/...) beside a function zip holding your code only", "split", True),
+           "(python/...) beside a function zip holding your code only", "split", True,
+           action_input=True),
     Option("layer_output", "--layer-output", "path", "with --split, the layer zip to write "
            "(default: <output stem>-layer.zip beside --output)", "layer-output", False,
            metavar="FILE"),
@@ -109,7 +120,7 @@ OPTIONS: tuple[Option, ...] = (
            "the package exceeds Lambda's size limits", "fail-on-size-limit", False),
     Option("no_build", "--no-build", "true", "refuse every source distribution (uv --no-build, "
            "pip --only-binary=:all:): no dependency's build script runs on this machine; local "
-           "path dependencies fail too", None, True),
+           "path dependencies fail too", None, True, action_input=True),
 )  # fmt: skip
 
 BY_NAME = {option.name: option for option in OPTIONS}
@@ -121,6 +132,8 @@ COMMAND_LINE_ONLY = {
     for option in OPTIONS
     if option.setting is None and option.name in ("python", "no_build")
 }
+# The build options the action takes as inputs.
+ACTION_INPUTS = tuple(option for option in OPTIONS if option.action_input)
 # Options a project's settings give as paths (kept inside the project), and as lists.
 PATH_OPTIONS = tuple(o.name for o in OPTIONS if o.kind in ("path", "paths") and o.setting)
 LIST_OPTIONS = tuple(o.name for o in OPTIONS if o.kind in ("paths", "globs"))

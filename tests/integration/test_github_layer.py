@@ -78,7 +78,7 @@ def test_inputs_default_and_validate() -> None:
     assert inputs.name == "billing"
     assert inputs.verify is True
     assert inputs.comment == "auto"
-    assert inputs.sources == ()
+    assert inputs.build == {"no_build": True}  # nothing else given: the project decides
     assert read_inputs({}).name == "lambda"
     assert "token=<redacted>" in repr(read_inputs({"INPUT_GITHUB_TOKEN": BOT_TOKEN}))
 

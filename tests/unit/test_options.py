@@ -87,3 +87,49 @@ def test_a_forgotten_option_is_caught(tmp_path: Path) -> None:
     arguments = rebuild_arguments(config, {"compression_level": None})
     args = make_parser().parse_args(["build", "--project", str(config.project_dir), *arguments])
     assert config_from_args(args, {}).compression_level != config.compression_level
+
+
+# The action's build inputs come from the same table.
+
+ACTION_ONLY_INPUTS = {"working-directory", "verify", "compare-to", "layer-compare-to",
+                      "baseline-ref", "comment", "comment-author", "github-token",
+                      "name"}  # fmt: skip
+
+
+def test_the_actions_build_inputs_are_the_tables() -> None:
+    import yaml
+
+    from lambda_zip_action.options import ACTION_INPUTS
+
+    declared = set(yaml.safe_load((support.REPO_ROOT / "action.yml").read_text())["inputs"])
+    assert declared - ACTION_ONLY_INPUTS == {option.input_name for option in ACTION_INPUTS}
+    # Every build input reaches make_config under its option's name.
+    run = yaml.safe_load((support.REPO_ROOT / "action.yml").read_text())["runs"]["steps"]
+    env = {k for step in run for k in (step.get("env") or {})}
+    assert {"INPUT_" + o.input_name.replace("-", "_").upper() for o in ACTION_INPUTS} <= env
+
+
+def test_action_inputs_become_the_build_options_a_flag_would(tmp_path: Path) -> None:
+    from lambda_zip_action.github.inputs import build_options, read_inputs
+
+    project = tmp_path / "p"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "app.py").write_text("X = 1\n")
+    (project / "requirements.txt").write_text("")
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "0"\n[tool.lambda-zip]\nsplit = true\n'
+        'python-version = "3.12"\n'
+    )
+    env = {"INPUT_SOURCE": "src", "INPUT_ARCHITECTURE": "arm64", "INPUT_NO_BUILD": "false"}
+    options = build_options(read_inputs(env), project)
+    assert options == {"sources": [project / "src"], "architecture": "arm64", "no_build": False}
+    config = make_config(project, options)
+    assert config.split is True  # the project's setting stands where no input is given
+    assert (config.architecture, config.no_build) == ("arm64", False)
+    # An explicit `split: false` overrides the project's `split = true`, as --split would not.
+    unsplit_inputs = read_inputs({"INPUT_SPLIT": "false"})
+    unsplit = make_config(project, build_options(unsplit_inputs, project))
+    assert unsplit.split is False
+    assert unsplit.no_build is True  # the action's default when the input is absent
+    with pytest.raises(Exception, match="input split is 'maybe'; use true or false"):
+        read_inputs({"INPUT_SPLIT": "maybe"})

@@ -7,7 +7,7 @@ must stay inside the workspace (`within_workspace`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -15,6 +15,7 @@ from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.github.rest import validate_token
 from lambda_zip_action.markdown import visible
+from lambda_zip_action.options import ACTION_INPUTS, BY_NAME
 
 CommentMode = Literal["auto", "true", "false"]
 _TRUE = ("true", "True", "TRUE")
@@ -26,13 +27,6 @@ class ActionInputs:
     """The action's inputs, validated once. Empty optional inputs are None (use the default)."""
 
     working_directory: str
-    sources: tuple[str, ...]
-    requirements: str | None
-    python_version: str | None
-    architecture: str | None
-    installer: str | None
-    layout: str | None
-    output: str | None
     verify: bool
     compare_to: str | None
     baseline_ref: str | None
@@ -40,9 +34,15 @@ class ActionInputs:
     token: str
     name: str
     comment_author: str | None = None
-    no_build: bool = True
-    split: bool = False
+    # The build options given as inputs (options.ACTION_INPUTS), parsed as their kind says and
+    # keyed by option name; an input left empty is absent (the project's setting or the
+    # default applies), except `no_build`, which is always there (default true).
+    build: Mapping[str, Any] = field(default_factory=lambda: {"no_build": True})
     layer_compare_to: str | None = None
+
+    @property
+    def split(self) -> bool:
+        return bool(self.build.get("split"))
 
     def __repr__(self) -> str:
         return f"ActionInputs(name={self.name!r}, token=<redacted>)"
@@ -74,13 +74,6 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
     name = _input(env, "name") or _default_name(working_directory)
     inputs = ActionInputs(
         working_directory=working_directory,
-        sources=tuple(_input(env, "source").split()),
-        requirements=_input(env, "requirements") or None,
-        python_version=_input(env, "python-version") or None,
-        architecture=_input(env, "architecture") or None,
-        installer=_input(env, "installer") or None,
-        layout=_input(env, "layout") or None,
-        output=_input(env, "output") or None,
         verify=boolean("verify", True),
         compare_to=_input(env, "compare-to") or None,
         baseline_ref=_input(env, "baseline-ref") or None,
@@ -88,8 +81,7 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         token=_token(_input(env, "github-token"), "input github-token", problems),
         name=name,
         comment_author=_input(env, "comment-author") or None,
-        no_build=boolean("no-build", True),
-        split=boolean("split", False),
+        build={"no_build": True, **_build_inputs(env, problems)},
         layer_compare_to=_input(env, "layer-compare-to") or None,
     )
     if inputs.compare_to and inputs.baseline_ref:
@@ -144,16 +136,40 @@ def _default_name(working_directory: str) -> str:
     return name if name not in ("", ".", "..") else "lambda"
 
 
+def _build_inputs(env: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
+    """The build options given as inputs, each parsed as the option table says."""
+    values: dict[str, Any] = {}
+    for option in ACTION_INPUTS:
+        raw = _input(env, option.input_name)
+        if not raw:
+            continue
+        if option.kind in ("true", "false"):
+            if raw not in _TRUE and raw not in _FALSE:
+                problems.append(f"input {option.input_name} is {raw!r}; use true or false")
+                continue
+            # An explicit false is kept: it overrides a project's `split = true`.
+            values[option.name] = (raw in _TRUE) == (option.kind == "true")
+        elif option.kind in ("paths", "globs"):
+            values[option.name] = tuple(raw.split())
+        elif option.kind == "integer":
+            try:
+                values[option.name] = int(raw)
+            except ValueError:
+                problems.append(f"input {option.input_name} is {raw!r}; use a whole number")
+        else:
+            values[option.name] = raw
+    return values
+
+
 def build_options(inputs: ActionInputs, project: Path) -> dict[str, Any]:
-    """CLI options for `make_config`; paths in inputs are relative to the working directory."""
-    return {
-        "sources": [project / s for s in inputs.sources] or None,
-        "requirements": project / inputs.requirements if inputs.requirements else None,
-        "python_version": inputs.python_version,
-        "architecture": inputs.architecture,
-        "installer": inputs.installer,
-        "layout": inputs.layout,
-        "output": project / inputs.output if inputs.output else None,
-        "no_build": inputs.no_build,
-        "split": True if inputs.split else None,
-    }
+    """Options for `make_config`; paths in inputs are relative to the working directory."""
+    options: dict[str, Any] = {}
+    for name, value in inputs.build.items():
+        kind = BY_NAME[name].kind
+        if kind == "paths":
+            options[name] = [project / item for item in value] or None
+        elif kind == "path":
+            options[name] = project / value
+        else:
+            options[name] = value
+    return options
