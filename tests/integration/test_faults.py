@@ -64,14 +64,21 @@ def build_argv(project: Path, output: Path, *options: str) -> list[str]:
 
 def start(argv: list[str], tmpdir: Path, **env: str) -> subprocess.Popen[str]:
     tmpdir.mkdir(exist_ok=True)
-    return subprocess.Popen(
-        argv,
-        env=tool_env(TMPDIR=str(tmpdir), **env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # a process group of its own, as a CI runner's job step
-    )
+    # The child gets SIGINT as a job step does. A shell that started these tests in the
+    # background left SIGINT ignored, and an ignored signal stays ignored in a child (Python
+    # then rightly never raises KeyboardInterrupt); a handled one is reset to the default.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(
+            argv,
+            env=tool_env(TMPDIR=str(tmpdir), **env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # a process group of its own, as a CI runner's job step
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass(frozen=True)
