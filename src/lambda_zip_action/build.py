@@ -20,12 +20,8 @@ from lambda_zip_action.archive import (
     ArchiveResult,
     reference_zlib,
 )
-from lambda_zip_action.compile import (
-    BytecodeCache,
-    CachedGroup,
-    compile_entries,
-    default_workers,
-)
+from lambda_zip_action.bytecode_cache import BytecodeCache, CachedGroup, FreshGroup
+from lambda_zip_action.compile import compile_entries, default_workers
 from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.errors import InterpreterError, SourceError
 from lambda_zip_action.etags import S3ETags
@@ -57,6 +53,8 @@ class BuildResult:
     layer: Artifact | None = None
     # The bytecode groups as the cache holds them (with a cache): verify proves them.
     bytecode_groups: tuple[CachedGroup, ...] = field(default=())
+    # verify's rebuild (a proven-only cache): the groups it compiled afresh.
+    fresh_groups: tuple[FreshGroup, ...] = field(default=())
 
     @property
     def output(self) -> Path:
@@ -199,6 +197,7 @@ def build(
             on_inputs_read(interpreter.path)
 
         bytecode_groups: tuple[CachedGroup, ...] = ()
+        fresh_groups: tuple[FreshGroup, ...] = ()
         if config.compile:
             on_event(Event("stage", f"Compiling bytecode with CPython {interpreter.version}"))
             for package in packages:
@@ -221,6 +220,7 @@ def build(
                     else None,
                 )  # fmt: skip
                 bytecode_groups += compiled.groups
+                fresh_groups += compiled.fresh
                 if compiled.from_cache:
                     on_event(
                         Event(
@@ -255,6 +255,7 @@ def build(
             installed.built_from_source,
             artifacts[1] if config.split else None,
             bytecode_groups,
+            fresh_groups,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -254,6 +254,13 @@ def result_document(result: BuildResult) -> dict[str, Any]:
     }
     if result.layer is not None:
         document["layer"] = layer_document(result.layer)
+    if result.fresh_groups:
+        # verify's rebuild: what it compiled afresh, so that verify can prove those entries.
+        document["compiled-afresh"] = [
+            {"key": group.key, "sha256": list(group.sha256),
+             "failed": [list(failure) for failure in group.failures]}
+            for group in result.fresh_groups
+        ]  # fmt: skip
     return document
 
 

@@ -17,21 +17,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambda_zip_action.bytecode_cache import (
+    CACHE_FORMAT,
+    BytecodeCache,
+    CachedGroup,
+    FreshGroup,
+    fresh_group,
+)
 from lambda_zip_action.errors import CompileError
 from lambda_zip_action.stage import StagedFile
 
 # Files per compiler process. A constant: changing it changes bytes on some Python versions.
 GROUP_SIZE = 256
-# Part of every bytecode cache key: bump it when the compile rules change.
-CACHE_FORMAT = "lambda-zip-bytecode/2"
 
 _WORKER = """
 import json, py_compile, sys
@@ -48,15 +51,8 @@ for source, dfile, cfile, invalidation in json.loads(sys.stdin.read()):
         failed.append([dfile, str(exc)])
 sys.stdout.write(json.dumps(failed))
 """
-
-
-@dataclass(frozen=True)
-class CachedGroup:
-    """One compiled group as the cache keeps it: its directory there, and the archive name of
-    each member's .pyc in member order (None where the source did not compile)."""
-
-    directory: Path
-    names: tuple[str | None, ...]
+# The compiler program and its environment decide the bytes too: both are in every cache key.
+_COMPILER = hashlib.sha256((_WORKER + "PYTHONHASHSEED=0 LC_ALL=C.UTF-8 -s -S").encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -65,6 +61,7 @@ class CompileResult:
     skipped: tuple[tuple[str, str], ...]  # (archive name, reason): dependency files left as source
     from_cache: int = 0  # files whose bytecode came from the cache
     groups: tuple[CachedGroup, ...] = ()  # every group, as the cache holds it (with a cache)
+    fresh: tuple[FreshGroup, ...] = ()  # with a proven-only cache: the groups compiled afresh
 
 
 @dataclass(frozen=True)
@@ -108,11 +105,8 @@ def compile_entries(
     """Compile every `.py` entry; return the .pyc entries, to be merged into the archive."""
     jobs = _jobs(entries, cache_tag, runtime_root, output_dir, source_invalidation)
     groups = group_jobs(jobs)
-    for job in jobs:
-        job.output.parent.mkdir(parents=True, exist_ok=True)
     scratch = output_dir.parent / "compile-cwd"
     scratch.mkdir(exist_ok=True)
-    environment = compiler_environment(env)
 
     done = 0
 
@@ -123,7 +117,7 @@ def compile_entries(
         completed = subprocess.run(
             [str(interpreter), "-s", "-S", "-c", _WORKER],
             input=payload,
-            env=environment,
+            env=compiler_environment(env),
             cwd=scratch,
             capture_output=True,
             text=True,
@@ -138,19 +132,28 @@ def compile_entries(
 
     cached = 0
     keys: dict[int, str] = {}
+    fresh: list[FreshGroup] = []
 
     def run(group: list[_Job]) -> tuple[list[tuple[str, str]], dict[str, Path]]:
         nonlocal done, cached
-        key = cache.key(interpreter, group) if cache is not None else None
+        key = group_key(cache.identity, interpreter, group) if cache is not None else None
         hit = cache.load(key, group) if cache is not None and key is not None else None
         if hit is not None:
             failures, outputs = hit
-            cached += len(group)
+            cached += len(outputs)
         else:
             failures = compile_group(group)
             outputs = {job.runtime_path: job.output for job in group}
             if cache is not None and key is not None:
+                if group_key(cache.identity, interpreter, group) != key:
+                    raise CompileError(
+                        "A source file changed while it was being compiled: "
+                        f"{group[0].entry.name} or another of its group. Nothing was written; "
+                        "build again once nothing else writes to the sources."
+                    )
                 cache.store(key, group, failures)
+                if cache.proven_only:
+                    fresh.append(fresh_group(key, group, failures))
         if key is not None:
             keys[id(group)] = key
         done += len(group)
@@ -187,18 +190,19 @@ def compile_entries(
         ()
         if cache is None
         else tuple(
-            _cached_group(cache.directory(keys[id(group)]), group, failed_paths, cache_tag)
+            _cached_group(keys[id(group)], cache, group, failed_paths, cache_tag)
             for group in groups
         )
     )
-    return CompileResult(bytecode, skipped, cached, cached_groups)
+    return CompileResult(bytecode, skipped, cached, cached_groups, tuple(fresh))
 
 
 def _cached_group(
-    directory: Path, group: Sequence[_Job], failed: set[str], cache_tag: str
+    key: str, cache: BytecodeCache, group: Sequence[_Job], failed: set[str], cache_tag: str
 ) -> CachedGroup:
     return CachedGroup(
-        directory,
+        key,
+        cache.directory(key),
         tuple(
             None if job.runtime_path in failed else cache_name(job.entry.name, cache_tag)
             for job in group
@@ -213,8 +217,8 @@ def _jobs(
     output_dir: Path,
     source_invalidation: str,
 ) -> list[_Job]:
-    """A job per `.py` file: the project's own code checked-hash (by default), the rest
-    unchecked."""
+    """A job per `.py` file (its output directory made): the project's own code checked-hash
+    (by default), the rest unchecked."""
     jobs = []
     for entry in entries:
         if entry.is_dir or entry.path is None or not entry.name.endswith(".py"):
@@ -222,6 +226,7 @@ def _jobs(
         output = output_dir / cache_name(entry.name, cache_tag)
         invalidation = source_invalidation if entry.origin == "source" else "unchecked-hash"
         jobs.append(_Job(entry, f"{runtime_root}/{entry.name}", output, invalidation))
+        output.parent.mkdir(parents=True, exist_ok=True)
     return jobs
 
 
@@ -264,132 +269,16 @@ def group_jobs(jobs: Sequence[_Job]) -> list[list[_Job]]:
     return groups
 
 
-class BytecodeCache:
-    """Compiled groups kept between builds, keyed by everything that decides their bytes.
-
-    The key covers the interpreter's version and very build (sys.version and the executable it
-    resolves to: two builds of one version may patch the compiler), the tool's compile rules,
-    and every file of the group (runtime path, invalidation mode, source sha256). A hit is only
-    as good as that claim, so verify's rebuild (`proven_only`) never takes an entry on the key
-    alone: it compiles every group afresh unless an earlier verify already proved that entry,
-    that is compiled the same group afresh in its differing environment and got the very bytes
-    the entry holds (`mark_proven`, which records each file's sha256). A proven entry is read
-    only when its files still have those hashes. An entry that is wrong shows up in the
-    rebuild as "NOT reproducible" and is never proven.
-    """
-
-    PROOF = "proven.json"
-
-    def __init__(self, root: Path, interpreter_identity: str, proven_only: bool = False) -> None:
-        self.root = root
-        self.identity = interpreter_identity
-        self.proven_only = proven_only
-
-    def key(self, interpreter: Path, group: Sequence[_Job]) -> str:
-        digest = hashlib.sha256()
-        digest.update(f"{CACHE_FORMAT}\0{self.identity}\0{interpreter.name}\0".encode())
-        for job in group:
-            assert job.entry.path is not None
-            source = hashlib.sha256(job.entry.path.read_bytes()).hexdigest()
-            digest.update(f"{job.runtime_path}\0{job.invalidation}\0{source}\n".encode())
-        return digest.hexdigest()
-
-    def directory(self, key: str) -> Path:
-        return self.root / key[:2] / key
-
-    def load(
-        self, key: str, group: Sequence[_Job]
-    ) -> tuple[list[tuple[str, str]], dict[str, Path]] | None:
-        directory = self.directory(key)
-        try:
-            failures = [
-                (str(p), str(w)) for p, w in json.loads((directory / "failed.json").read_text())
-            ]
-            proof = _read_proof(directory) if self.proven_only else None
-        except (OSError, ValueError):
-            return None
-        if self.proven_only and (proof is None or len(proof) != len(group)):
-            return None
-        failed = {path for path, _ in failures}
-        outputs = {}
-        for index, job in enumerate(group):
-            if job.runtime_path in failed:
-                continue
-            cached = directory / f"{index}.pyc"
-            if not cached.is_file():
-                return None
-            if proof is not None and _file_sha256(cached) != proof[index]:
-                return None
-            outputs[job.runtime_path] = cached
-        return failures, outputs
-
-    def store(self, key: str, group: Sequence[_Job], failures: list[tuple[str, str]]) -> None:
-        final = self.directory(key)
-        if self.proven_only or final.exists():
-            return
-        staging: Path | None = None
-        try:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=".store-", dir=final.parent))
-            failed = {path for path, _ in failures}
-            for index, job in enumerate(group):
-                if job.runtime_path not in failed:
-                    shutil.copyfile(job.output, staging / f"{index}.pyc")
-            (staging / "failed.json").write_text(json.dumps(failures))
-            staging.rename(final)
-        except OSError:
-            # A cache that cannot be written (or a concurrent build that stored the same group
-            # first) only makes a slower next build.
-            if staging is not None:
-                shutil.rmtree(staging, ignore_errors=True)
-
-
-def mark_proven(group: CachedGroup, shipped: Mapping[str, str | None]) -> bool:
-    """Record that `group`'s cache entry is proven, if its files are exactly what was shipped.
-
-    `shipped` maps archive names to the sha256 of a zip that an independent, uncached compile
-    reproduced byte for byte (verify calls this only then). Returns whether a new proof was
-    recorded (False when the entry was proven already, or its files are not what was shipped).
-    """
-    hashes: list[str | None] = []
-    for index, name in enumerate(group.names):
-        if name is None:
-            hashes.append(None)
-            continue
-        try:
-            actual = _file_sha256(group.directory / f"{index}.pyc")
-        except OSError:
-            return False
-        if shipped.get(name) != actual:
-            return False
-        hashes.append(actual)
-    try:
-        if _read_proof(group.directory) == hashes:
-            return False
-        handle, temporary = tempfile.mkstemp(dir=group.directory, prefix=".proof-")
-        with os.fdopen(handle, "w") as stream:
-            json.dump({"format": CACHE_FORMAT, "sha256": hashes}, stream)
-        Path(temporary).replace(group.directory / BytecodeCache.PROOF)
-    except OSError:
-        return False
-    return True
-
-
-def _read_proof(directory: Path) -> list[str | None] | None:
-    try:
-        document = json.loads((directory / BytecodeCache.PROOF).read_text())
-    except FileNotFoundError:
-        return None
-    if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT:
-        return None
-    hashes = document.get("sha256")
-    if not isinstance(hashes, list):
-        return None
-    return [h if isinstance(h, str) else None for h in hashes]
-
-
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def group_key(identity: str, interpreter: Path, group: Sequence[_Job]) -> str:
+    """The bytecode cache's key for `group`: everything that decides its bytes (see
+    bytecode_cache.BytecodeCache)."""
+    digest = hashlib.sha256()
+    digest.update(f"{CACHE_FORMAT}\0{_COMPILER}\0{identity}\0{interpreter.name}\0".encode())
+    for job in group:
+        assert job.entry.path is not None
+        source = hashlib.sha256(job.entry.path.read_bytes()).hexdigest()
+        digest.update(f"{job.runtime_path}\0{job.invalidation}\0{source}\n".encode())
+    return digest.hexdigest()
 
 
 def default_workers() -> int:

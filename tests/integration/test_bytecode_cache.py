@@ -79,21 +79,24 @@ def test_verify_proves_groups_once_then_takes_them_from_the_cache(tmp_path: Path
     assert sha(first) == plain
     # The first verify's rebuild found no proof, so it compiled every group itself...
     assert "from the proven bytecode cache" not in first.stderr
-    assert "now proven in the cache" in first.stderr
+    groups = len({p.parent for p in cache.rglob("failed.json")})
+    assert f"the rebuild compiled {groups} of {groups} bytecode groups afresh" in first.stderr
+    assert f"{groups} newly proven in the cache" in first.stderr
     proofs = sorted(cache.rglob("proven.json"))
-    assert proofs
-    # ...and the second one takes them, and proves nothing new.
+    assert len(proofs) == groups
+    # ...and the second one takes them (but for a random share it proves again), and proves
+    # nothing new.
     second = verify_run(project, tmp_path / "two.zip", cache)
     assert sha(second) == plain
     assert "rebuild:" in second.stderr and "from the proven bytecode cache" in second.stderr
-    assert "now proven" not in second.stderr
+    assert "; 0 newly proven" in second.stderr
 
     # A change to the project's own code is a new group: compiled afresh, then proven.
     handler = next(p for p in (project / "src").rglob("*.py"))
     handler.write_text(handler.read_text() + "\nCHANGED = 1\n")
     third = verify_run(project, tmp_path / "three.zip", cache)
     assert sha(third) != plain
-    assert "1 of" in third.stderr and "now proven in the cache" in third.stderr
+    assert "; 1 newly proven in the cache" in third.stderr
 
 
 def test_a_proven_entry_damaged_later_is_not_trusted_by_verify(tmp_path: Path) -> None:
@@ -113,7 +116,45 @@ def test_a_proven_entry_damaged_later_is_not_trusted_by_verify(tmp_path: Path) -
     assert verified.returncode == 1, verified.stderr
     assert "NOT reproducible" in verified.stderr
     assert ".pyc: bytecode: header is equal; the code object differs" in verified.stderr
-    assert "now proven" not in verified.stderr
+    assert "newly proven" not in verified.stderr
+
+
+def test_a_proven_entry_whose_failures_were_altered_is_not_trusted(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(PROJECTS / "uvlock", project)
+    cache = tmp_path / "cache"
+    clean = sha(verify_run(project, tmp_path / "clean.zip", cache))
+    # Claim in a proven entry that one of its sources does not compile: a plain build then
+    # leaves that .pyc out, and the proof, which records the failures, no longer holds.
+    entry = next(p.parent for p in cache.rglob("proven.json") if (p.parent / "0.pyc").exists())
+    shutil.copy(entry / "failed.json", tmp_path / "failed.json")
+    runtime_path = _first_member(project, cache, entry)
+    (entry / "failed.json").write_text(json.dumps([[runtime_path, "SyntaxError: injected"]]))
+
+    assert sha(build(project, tmp_path / "trusting.zip", cache)) != clean
+    verified = verify_run(project, tmp_path / "verified.zip", cache)
+    assert verified.returncode == 1, verified.stderr
+    assert "NOT reproducible" in verified.stderr
+    assert "newly proven" not in verified.stderr
+    # Damaged cache files are misses, never a traceback.
+    (entry / "failed.json").write_text("null")
+    (entry / "proven.json").write_text('{"format": ')
+    assert sha(build(project, tmp_path / "damaged.zip", cache)) == clean
+    assert sha(verify_run(project, tmp_path / "damaged-verified.zip", cache)) == clean
+
+
+def _first_member(project: Path, cache: Path, entry: Path) -> str:
+    """The runtime path of member 0 of a cached group, found from the zip the group ships in."""
+    import zipfile
+
+    data = (entry / "0.pyc").read_bytes()
+    with zipfile.ZipFile(next(project.parent.glob("clean.zip"))) as archive:
+        for name in archive.namelist():
+            if name.endswith(".pyc") and archive.read(name) == data:
+                directory, _, filename = name.rpartition("/__pycache__/")
+                module = filename.split(".")[0]
+                return f"/var/task/{directory + '/' if directory else ''}{module}.py"
+    raise AssertionError("member 0 is in no zip")
 
 
 def test_a_wrong_deflate_entry_is_caught_by_verify(tmp_path: Path) -> None:
@@ -133,7 +174,7 @@ def test_a_wrong_deflate_entry_is_caught_by_verify(tmp_path: Path) -> None:
     victim.write_bytes(other)
     assert sha(build(project, tmp_path / "damaged.zip", cache)) == clean
     # An entry forged whole, CRC and all, is trusted by a plain build...
-    victim.write_bytes(struct.pack(">I", zlib.crc32(other)) + other)
+    victim.write_bytes(struct.pack(">QI", len(other), zlib.crc32(other)) + other)
     assert sha(build(project, tmp_path / "trusting.zip", cache)) != clean
     # ...not by verify's rebuild, which inflates every hit first: it says so, in words.
     verified = verify_run(project, tmp_path / "verified.zip", cache)

@@ -181,10 +181,46 @@ def test_deflate_cache_gives_the_same_bytes_and_only_holds_large_files(tmp_path:
     assert damaged.getvalue() == plain.getvalue()
     # An entry forged whole is trusted by a cached build; the checked cache of verify's rebuild
     # inflates every hit and deflates afresh what does not match.
-    stored[0].write_bytes(struct.pack(">I", zlib.crc32(other)) + other)
+    stored[0].write_bytes(struct.pack(">QI", len(other), zlib.crc32(other)) + other)
     forged, checked = io.BytesIO(), io.BytesIO()
     write_zip(entries, forged, 6, None, cache=cache)
     assert forged.getvalue() != plain.getvalue()
     write_zip(entries, checked, 6, None, cache=DeflateCache(tmp_path / "cache", checked=True))
     assert checked.getvalue() == plain.getvalue()
-    assert stored[0].read_bytes()[4:] == other  # the checked cache stores nothing
+    assert stored[0].read_bytes()[12:] == other  # the checked cache stores nothing
+
+
+def test_inflates_to_takes_exactly_one_whole_stream() -> None:
+    import hashlib
+
+    from lambda_zip_action.deflate_cache import inflates_to
+
+    def deflate(data: bytes, level: int = 6) -> bytes:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        return compressor.compress(data) + compressor.flush()
+
+    for content in (b"x", os.urandom(3000), b"\0" * ((1 << 20) + 5), os.urandom(600_000) * 4):
+        stream, sha = deflate(content), hashlib.sha256(content).hexdigest()
+        assert inflates_to(stream, sha)
+        assert not inflates_to(stream[:-1], sha)  # cut short
+        # Bytes after the stream's end, in its last window or a window of their own: over 1 MiB
+        # of output, a careless loop on unconsumed_tail never ends here.
+        assert not inflates_to(stream + b"!", sha)
+        assert not inflates_to(stream + b"!" * (300 * 1024), sha)
+        assert not inflates_to(stream + stream, sha)  # two streams
+        assert not inflates_to(deflate(content + b"?"), sha)  # another content
+    assert not inflates_to(b"", hashlib.sha256(b"").hexdigest())
+    assert not inflates_to(b"\xff" * 10, hashlib.sha256(b"").hexdigest())  # not deflate at all
+
+
+def test_a_cache_file_of_an_empty_stream_is_a_miss(tmp_path: Path) -> None:
+    import hashlib
+
+    cache = DeflateCache(tmp_path)
+    sha = hashlib.sha256(b"a" * 5000).hexdigest()
+    cache.store(sha, 6, b"")  # nothing stored for an empty stream
+    assert not list(tmp_path.rglob("*")) or all(p.is_dir() for p in tmp_path.rglob("*"))
+    path = cache._path(sha, 6)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(struct.pack(">QI", 0, 0))  # CRC-32 of nothing is 0: still a miss
+    assert cache.load(sha, 6) is None

@@ -1,25 +1,27 @@
-"""Prove a build reproducible: build again from scratch where a careless pipeline would leak.
+"""Prove a build reproducible: build again where a careless pipeline would differ, compare.
 
 The second build runs in a fresh process of this tool, with another temporary directory at
 another depth, umask 077, another time zone and locale, another PYTHONHASHSEED, more workers
 than the first (one more: every core busy, another spread of the same groups) and every walk the
-tool controls reversed. It shares nothing with the first build but the installers' download
-cache, whose files are checked by hash: every distribution built from source (an index sdist, a
+tool controls reversed. It installs again into a fresh target from the installers' download
+cache, whose files are checked by hash; every distribution built from source (an index sdist, a
 local archive or directory, a VCS checkout, a path dependency of a lock) is built again with a
 fresh, empty installer cache instead of taking a wheel built earlier from a cache (a cache would
 hide a nondeterministic build; see install._install_rebuilding). Then both zips are compared
 byte for byte, and any difference is explained entry by entry.
 
-What the rebuild takes from this tool's own cache is what needs no second proof:
-- deflated bytes, each inflated back to exactly the content it stands for before it is used
-  (the same bytes through the same zlib at the same level always deflate the same way; the
-  rebuild cannot vary zlib, only check that the cached stream is right);
-- bytecode groups an earlier verify proved: the group compiled afresh by a rebuild, in its own
-  differing environment, gave exactly the bytes the cache holds, and those files still have the
-  hashes recorded then. Every other group is compiled afresh, so a wrong or tampered entry, a
-  new dependency, a changed source or another interpreter is proven by compiling. When the
-  zips agree, the groups the rebuild compiled afresh are recorded as proven (`mark_proven`).
-With --no-cache neither build reads or writes the cache and the rebuild does everything afresh.
+From this tool's own build cache the rebuild takes only what needs no second proof, checked:
+- deflated bytes, each inflated back to exactly the content it stands for (the key holds the
+  content's hash, the level and zlib's version and fingerprint, so a hit is what this zlib
+  makes of that content; the rebuild cannot vary zlib, only check the stream);
+- bytecode groups an earlier verify proved: its rebuild compiled the group afresh and got
+  exactly the bytes and failures the entry holds, and the entry still matches the hashes
+  recorded then; a random eighth of them is compiled afresh again each time. Every other group
+  is compiled afresh: a wrong entry, a changed source, a new dependency or another interpreter
+  is proven by compiling. The rebuild reports the groups it compiled afresh, and once the zips
+  agree, exactly those entries are recorded as proven (`record_proofs`).
+The cache is trusted as uv's and pip's are: an entry forged together with its proof would pass.
+With --no-cache neither build reads or writes it, and the rebuild compiles and deflates all.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_zip_action.build import BuildResult, build
-from lambda_zip_action.compile import CachedGroup, default_workers, mark_proven
+from lambda_zip_action.bytecode_cache import FreshGroup, mark_proven
+from lambda_zip_action.compile import default_workers
 from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.errors import LambdaZipError
 from lambda_zip_action.events import Event, Listener, ignore
@@ -116,7 +119,7 @@ def verify(
                                scratch, workers, first.built_from_source, cache_dir)  # fmt: skip
         else:
             on_event(Event("stage", "Waiting for the verifying rebuild"))
-        second_zip = rebuild.finish(on_event)
+        second_zip, fresh = rebuild.finish(on_event)
         on_event(Event("stage", "Comparing the two builds"))
         layer = None
         if first.layer is not None:
@@ -126,10 +129,12 @@ def verify(
             config.output, first.archive.sha256, second_zip
         )
         result = VerifyResult(first, second_sha, same, differences, entries, layer)
-        if result.reproducible and (proven := record_proofs(first)):
-            on_event(Event("info", f"{proven} of {len(first.bytecode_groups)} bytecode groups "
-                                   "compiled afresh by the rebuild are now proven in the cache "
-                                   "(later verifies take them from it)"))  # fmt: skip
+        if result.reproducible and first.bytecode_groups:
+            proven = record_proofs(first, fresh)
+            on_event(Event("info", f"the rebuild compiled {len(fresh)} of "
+                                   f"{len(first.bytecode_groups)} bytecode groups afresh, took the "
+                                   f"others as proven by an earlier verify; {proven} newly proven "
+                                   "in the cache"))  # fmt: skip
         return result
     finally:
         if rebuild is not None:
@@ -137,14 +142,16 @@ def verify(
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def record_proofs(first: BuildResult) -> int:
-    """Mark the first build's bytecode groups proven, now that an independent rebuild, which
-    compiled every unproven group afresh, gave the same zip; returns how many are newly proven."""
-    shipped: dict[str, str | None] = {e.name: e.sha256 for e in first.archive.entries}
-    if first.layer is not None:
-        shipped.update((e.name, e.sha256) for e in first.layer.archive.entries)
-    groups: tuple[CachedGroup, ...] = first.bytecode_groups
-    return sum(mark_proven(group, shipped) for group in groups)
+def record_proofs(first: BuildResult, fresh: tuple[FreshGroup, ...]) -> int:
+    """Mark proven the first build's cache entries that the rebuild compiled afresh (`fresh`,
+    from its own report) to exactly the bytes and failures they hold, now that the two zips are
+    identical; returns how many are newly proven."""
+    by_key = {group.key: group for group in fresh}
+    return sum(
+        mark_proven(group, by_key[group.key])
+        for group in first.bytecode_groups
+        if group.key in by_key
+    )
 
 
 def rebuild_workers(workers: int | None) -> int:
@@ -254,7 +261,8 @@ class _Rebuild:
             text=True,
         )
 
-    def finish(self, on_event: Listener) -> Path:
+    def finish(self, on_event: Listener) -> tuple[Path, tuple[FreshGroup, ...]]:
+        """The rebuilt zip, and the bytecode groups the rebuild compiled afresh."""
         code = self.process.wait()
         self.stdout.seek(0)
         self.stderr.seek(0)
@@ -266,7 +274,16 @@ class _Rebuild:
                 "The first build succeeded but the verifying rebuild failed, so the build is "
                 f"not reproducible: {err.strip().splitlines()[-1:] or code}"
             )
-        return Path(json.loads(out)["path"])
+        document = json.loads(out)
+        fresh = tuple(
+            FreshGroup(
+                str(group["key"]),
+                tuple(None if h is None else str(h) for h in group["sha256"]),
+                tuple((str(path), str(why)) for path, why in group["failed"]),
+            )
+            for group in document.get("compiled-afresh", [])
+        )
+        return Path(document["path"]), fresh
 
     def stop(self) -> None:
         """End the child if it still runs (the first build failed or was interrupted)."""
