@@ -57,7 +57,7 @@ from pathlib import Path
 import dateutil.parser
 import markupsafe
 
-CONFIG = json.loads((support.DATA / "config.json").read_text())
+CONFIG = json.loads((Path(__file__).parent / "data" / "config.json").read_text())
 CALLS = []
 GREETING = "hello"
 
