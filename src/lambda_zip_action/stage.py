@@ -1,7 +1,10 @@
 """Collect what goes into the archive: sources and installed dependencies, without copying.
 
 The result is a list of entries (archive name, file on disk, mode) sorted by UTF-8 name. Walk
-order, umask and mtimes never reach it: modes are normalised to 0644 or 0755 here.
+order, umask and mtimes never reach it: modes are normalised to 0644 or 0755 here. About 400
+lines: the rules of what is packed (skips, includes, credentials refused, links followed inside
+the tree) and the one walk that applies them are read together; apart, each would have to
+restate the other.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import fnmatch
 import os
 import stat
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -212,6 +215,14 @@ class _Walker:
         for child in children:
             self.visit(Path(child.path), child.name, prefix, chain)
 
+    def status(self, path: Path, read: Callable[[], os.stat_result]) -> os.stat_result | None:
+        """`read()` (lstat or stat), or None with the problem noted."""
+        try:
+            return read()
+        except OSError as exc:
+            self.problems.append(f"{plain(str(path))} cannot be read ({exc.strerror})")
+            return None
+
     def visit(self, path: Path, name: str, prefix: str, chain: frozenset[Path]) -> None:
         relative = prefix + name
         try:
@@ -222,24 +233,19 @@ class _Walker:
                 "Lambda cannot hold portably"
             )
             return
-        try:
-            info = path.lstat()
-        except OSError as exc:
-            self.problems.append(f"{plain(str(path))} cannot be read ({exc.strerror})")
+        info = self.status(path, path.lstat)
+        if info is None:
             return
         linked = stat.S_ISLNK(info.st_mode)
+        real = path
         if linked:
             resolved = self.follow(path)
             if resolved is None:
                 return
-            try:
-                info = resolved.stat()
-            except OSError as exc:
-                self.problems.append(f"{plain(str(path))} cannot be read ({exc.strerror})")
+            info = self.status(path, resolved.stat)
+            if info is None:
                 return
             real = resolved
-        else:
-            real = path
         is_dir = stat.S_ISDIR(info.st_mode)
         if self.excluded(relative, is_dir, real):
             return
