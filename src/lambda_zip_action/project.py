@@ -71,10 +71,21 @@ def default_sources(project_dir: Path) -> tuple[Path | None, str]:
             "DIR (or [tool.lambda-zip] source)"
         )
     shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
+    dotenv = sorted(
+        child.name
+        for child in project_dir.iterdir()
+        if child.is_file() and (child.name == ".env" or child.name.startswith(".env."))
+    )
+    secrets = (
+        f"; {', '.join(plain(name) for name in dotenv)} left out too (local settings, often "
+        f"secrets: --include {plain(dotenv[0])} to ship it)"
+        if dotenv
+        else ""
+    )
     return project_dir, (
         f"sources: the project directory (top-level layout: no src/, and {shown} at the top), "
         f"without {', '.join(TOP_LEVEL_SKIPPED[:6])}, project files, caches and virtual "
-        "environments; --include brings one back"
+        f"environments; --include brings one back{secrets}"
     )
 
 

@@ -44,6 +44,10 @@ TOP_LEVEL_SKIPPED = (
     "docker-compose*.y*ml", "template.y*ml", "samconfig.toml", "serverless.y*ml", "*.tf",
     ".terraform.lock.hcl",
 )  # fmt: skip
+# A top-level layout's project directory is also where the local development settings live:
+# a dotenv file at its top is left out (and said so), not refused. Anywhere else, and in any
+# other layout, a .env is a credential the build refuses (see credentials).
+TOP_LEVEL_DOTENV = (".env", ".env.*")
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,11 @@ class SourceRules:
             return True
         if not is_dir and (name in ALWAYS_SKIPPED_FILES or name.endswith(SKIPPED_SUFFIXES)):
             return True
-        return self.top_level and "/" not in relative and _matches(TOP_LEVEL_SKIPPED, relative)
+        return (
+            self.top_level
+            and "/" not in relative
+            and _matches((*TOP_LEVEL_SKIPPED, *TOP_LEVEL_DOTENV), relative)
+        )
 
     def refused_secret(self, relative: str, path: Path, root: Path) -> bool:
         """A credential (by its name, its link target's name or its content) not asked for by

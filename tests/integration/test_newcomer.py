@@ -52,20 +52,15 @@ def top_level(tmp_path: Path) -> Path:
     return project
 
 
-def test_a_top_level_project_refuses_its_env_file(top_level: Path) -> None:
-    completed = _build(top_level)
-    assert completed.returncode == 2, completed.stderr
-    message = completed.stderr.strip().splitlines()[-1]
-    assert ".env looks like a credential" in message and "--include '.env'" in message
-    assert "Traceback" not in completed.stderr
-    assert not (top_level / "dist" / "lambda.zip").exists()
-
-
 def test_a_top_level_project_builds_with_no_flags(top_level: Path) -> None:
-    (top_level / ".env").unlink()
+    """With .env, .venv, tests/, dist/ and caches beside the code: none of them ships."""
     completed = _build(top_level)
     assert completed.returncode == 0, completed.stderr
     assert "top-level layout" in completed.stderr
+    # The dotenv file at the top is left out, and said so: never shipped silently.
+    assert ".env left out too (local settings, often secrets: --include .env to ship it)" in (
+        completed.stderr
+    )
     assert "python3.12: from .python-version" in completed.stderr
     names = _names(top_level / "dist" / "lambda.zip")
     assert {"app.py", "helpers/__init__.py", "idna/__init__.py"} <= names
@@ -85,6 +80,19 @@ def test_a_top_level_project_builds_with_no_flags(top_level: Path) -> None:
     )  # fmt: skip
     assert dotted.returncode == 0, dotted.stderr
     assert _names(top_level / "dist" / "dotted.zip") == names
+
+
+def test_a_dotenv_file_below_the_top_is_refused(top_level: Path) -> None:
+    """Only the project directory's own dotenv is local settings; one among the code is a
+    secret about to ship, and the build stops."""
+    (top_level / "helpers" / ".env").write_text("API_KEY=abc\n")
+    completed = _build(top_level)
+    assert completed.returncode == 2, completed.stderr
+    message = completed.stderr.strip().splitlines()[-1]
+    assert "helpers/.env looks like a credential" in message
+    assert "--include 'helpers/.env'" in message
+    assert "Traceback" not in completed.stderr
+    assert not (top_level / "dist" / "lambda.zip").exists()
 
 
 def test_defaults_can_be_overridden(top_level: Path) -> None:
