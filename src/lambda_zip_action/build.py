@@ -200,13 +200,15 @@ def build(
         fresh_groups: tuple[FreshGroup, ...] = ()
         if config.compile:
             on_event(Event("stage", f"Compiling bytecode with CPython {interpreter.version}"))
-            for package in packages:
+            for index, package in enumerate(packages):
+                # A directory per package: a function file named like a layer file
+                # (src/python/six.py beside python/six.py) must not overwrite its bytecode.
                 compiled = compile_entries(
                     package.entries,
                     interpreter.path,
                     runtime.cache_tag,
                     task_root(cast("Layout", package.layout)),
-                    work / "bytecode",
+                    work / f"bytecode-{index}",
                     config.source_invalidation,
                     env,
                     workers,

@@ -113,19 +113,25 @@ class BytecodeCache:
                 if not shipped:
                     continue
                 cached = directory / f"{index}.pyc"
-                if proof is not None and _file_sha256(cached) != proof.sha256[index]:
-                    return None
                 if not cached.is_file():
                     return None
+                if proof is not None and _file_sha256(cached) != proof.sha256[index]:
+                    return None
                 outputs[job.runtime_path] = cached
-        except (OSError, ValueError, TypeError, KeyError):
+        except (OSError, ValueError, TypeError, KeyError, RecursionError):
             return None  # a damaged entry is a miss
         return failures, outputs
 
     def store(self, key: str, group: Sequence[Member], failures: list[tuple[str, str]]) -> None:
         final = self.directory(key)
-        if self.proven_only or final.exists():
+        if self.proven_only:
             return
+        if final.exists():
+            try:
+                _read_failures(final)
+                return  # stored already (by an earlier or a concurrent build)
+            except (OSError, ValueError, TypeError, KeyError, RecursionError):
+                shutil.rmtree(final, ignore_errors=True)  # damaged: replaced by this compile
         staging: Path | None = None
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -158,20 +164,46 @@ def mark_proven(group: CachedGroup, fresh: FreshGroup) -> bool:
             if expected is None:
                 if cached.exists():
                     return False
-            elif _file_sha256(cached) != expected:
+            elif not cached.is_file() or _file_sha256(cached) != expected:
                 return False
         if _read_proof(group.directory) == _Proof(fresh.sha256, fresh.failures):
             return False
+        document = {"format": CACHE_FORMAT, "sha256": list(fresh.sha256),
+                    "failed": [list(f) for f in fresh.failures]}  # fmt: skip
         handle, temporary = tempfile.mkstemp(dir=group.directory, prefix=".proof-")
-        with os.fdopen(handle, "w") as stream:
-            json.dump(
-                {"format": CACHE_FORMAT, "sha256": list(fresh.sha256),
-                 "failed": [list(f) for f in fresh.failures]},
-                stream,
-            )  # fmt: skip
-        Path(temporary).replace(group.directory / BytecodeCache.PROOF)
-    except (OSError, ValueError, TypeError, KeyError):
+        try:
+            with os.fdopen(handle, "w") as stream:
+                json.dump(document, stream)
+            Path(temporary).replace(group.directory / BytecodeCache.PROOF)
+        except OSError:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return False
+    return True
+
+
+def remove_contradicted(group: CachedGroup, fresh: FreshGroup) -> bool:
+    """Remove `group`'s cache entry if `fresh` (the same group compiled afresh by verify's
+    rebuild) contradicts it: other bytes or failures than the entry holds, proven or not.
+    Returns whether it was removed; the next build compiles the group afresh and stores that."""
+    if group.key != fresh.key:
+        return False
+    try:
+        holds = tuple(_read_failures(group.directory)) == fresh.failures and all(
+            (expected is None and not (group.directory / f"{i}.pyc").exists())
+            or (
+                expected is not None
+                and (group.directory / f"{i}.pyc").is_file()
+                and _file_sha256(group.directory / f"{i}.pyc") == expected
+            )
+            for i, expected in enumerate(fresh.sha256)
+        )
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
+        holds = False
+    if holds:
+        return False
+    shutil.rmtree(group.directory, ignore_errors=True)
     return True
 
 
@@ -188,7 +220,7 @@ def _read_failures(directory: Path) -> list[tuple[str, str]]:
 def _read_proof(directory: Path) -> _Proof | None:
     try:
         document = json.loads((directory / BytecodeCache.PROOF).read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT:
         return None

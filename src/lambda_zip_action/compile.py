@@ -36,23 +36,37 @@ from lambda_zip_action.stage import StagedFile
 # Files per compiler process. A constant: changing it changes bytes on some Python versions.
 GROUP_SIZE = 256
 
+# Each source is read once: the bytes compiled are the bytes hashed, and the hash goes back to
+# the build, which checks it against the cache key's. What py_compile does, in the open:
+# compile() as SourceFileLoader.source_to_code calls it, then the hash-based .pyc.
 _WORKER = """
-import json, py_compile, sys
-mode = {"checked-hash": py_compile.PycInvalidationMode.CHECKED_HASH,
-        "unchecked-hash": py_compile.PycInvalidationMode.UNCHECKED_HASH}
-failed = []
+import hashlib, importlib.util, json, sys, traceback
+from importlib import _bootstrap_external as external
+failed, hashes = [], []
 for source, dfile, cfile, invalidation in json.loads(sys.stdin.read()):
     try:
-        py_compile.compile(source, cfile=cfile, dfile=dfile, doraise=True, optimize=0,
-                           invalidation_mode=mode[invalidation])
-    except py_compile.PyCompileError as exc:
-        failed.append([dfile, exc.msg.strip().splitlines()[-1] if exc.msg.strip() else str(exc)])
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        failed.append([dfile, str(exc)])
-sys.stdout.write(json.dumps(failed))
+        with open(source, "rb") as stream:
+            data = stream.read()
+    except OSError as exc:
+        failed.append([dfile, f"cannot be read: {exc.strerror}"])
+        hashes.append(None)
+        continue
+    hashes.append(hashlib.sha256(data).hexdigest())
+    try:
+        code = compile(data, dfile, "exec", dont_inherit=True, optimize=0)
+    except Exception as exc:
+        line = getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else None
+        text = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        failed.append([dfile, (f"line {line}: " if line else "") + text])
+        continue
+    pyc = external._code_to_hash_pyc(
+        code, importlib.util.source_hash(data), invalidation == "checked-hash")
+    with open(cfile, "wb") as stream:
+        stream.write(pyc)
+sys.stdout.write(json.dumps({"failed": failed, "sha256": hashes}))
 """
-# The compiler program and its environment decide the bytes too: both are in every cache key.
-_COMPILER = hashlib.sha256((_WORKER + "PYTHONHASHSEED=0 LC_ALL=C.UTF-8 -s -S").encode()).hexdigest()
+# How the compiler runs: part of every cache key with the program itself.
+COMPILER_FLAGS = ("-s", "-S")
 
 
 @dataclass(frozen=True)
@@ -110,12 +124,13 @@ def compile_entries(
 
     done = 0
 
-    def compile_group(group: list[_Job]) -> list[tuple[str, str]]:
+    def compile_group(group: list[_Job]) -> tuple[list[tuple[str, str]], list[str | None]]:
+        """The group's failures, and the sha256 of each source as the compiler read it."""
         payload = json.dumps(
             [[str(j.entry.path), j.runtime_path, str(j.output), j.invalidation] for j in group]
         )
         completed = subprocess.run(
-            [str(interpreter), "-s", "-S", "-c", _WORKER],
+            [str(interpreter), *COMPILER_FLAGS, "-c", _WORKER],
             input=payload,
             env=compiler_environment(env),
             cwd=scratch,
@@ -128,7 +143,8 @@ def compile_entries(
                 f"The bytecode compiler {interpreter} failed: "
                 f"{completed.stderr.strip().splitlines()[-1:] or completed.returncode}"
             )
-        return [(str(d), str(m)) for d, m in json.loads(completed.stdout)]
+        report = json.loads(completed.stdout)
+        return [(str(d), str(m)) for d, m in report["failed"]], list(report["sha256"])
 
     cached = 0
     keys: dict[int, str] = {}
@@ -136,21 +152,19 @@ def compile_entries(
 
     def run(group: list[_Job]) -> tuple[list[tuple[str, str]], dict[str, Path]]:
         nonlocal done, cached
-        key = group_key(cache.identity, interpreter, group) if cache is not None else None
+        sources = source_hashes(group) if cache is not None else None
+        key = None
+        if cache is not None and sources is not None:
+            key = group_key(cache.identity, interpreter, group, sources)
         hit = cache.load(key, group) if cache is not None and key is not None else None
         if hit is not None:
             failures, outputs = hit
             cached += len(outputs)
         else:
-            failures = compile_group(group)
+            failures, compiled = compile_group(group)
             outputs = {job.runtime_path: job.output for job in group}
             if cache is not None and key is not None:
-                if group_key(cache.identity, interpreter, group) != key:
-                    raise CompileError(
-                        "A source file changed while it was being compiled: "
-                        f"{group[0].entry.name} or another of its group. Nothing was written; "
-                        "build again once nothing else writes to the sources."
-                    )
+                _check_unchanged(group, compiled, sources)
                 cache.store(key, group, failures)
                 if cache.proven_only:
                     fresh.append(fresh_group(key, group, failures))
@@ -269,14 +283,44 @@ def group_jobs(jobs: Sequence[_Job]) -> list[list[_Job]]:
     return groups
 
 
-def group_key(identity: str, interpreter: Path, group: Sequence[_Job]) -> str:
-    """The bytecode cache's key for `group`: everything that decides its bytes (see
-    bytecode_cache.BytecodeCache)."""
-    digest = hashlib.sha256()
-    digest.update(f"{CACHE_FORMAT}\0{_COMPILER}\0{identity}\0{interpreter.name}\0".encode())
+def _check_unchanged(
+    group: Sequence[_Job], compiled: Sequence[str | None], keyed: Sequence[str | None] | None
+) -> None:
+    """The compiler read the bytes the cache key was made from, or nothing is stored."""
+    if list(compiled) != list(keyed or ()):
+        changed = next(
+            (job.entry.name for job, a, b in zip(group, compiled, keyed or (), strict=False)
+             if a != b),
+            group[0].entry.name,
+        )  # fmt: skip
+        raise CompileError(
+            f"A source file changed while it was being compiled: {changed}. Nothing was "
+            "written; build again once nothing else writes to the sources."
+        )
+
+
+def source_hashes(group: Sequence[_Job]) -> list[str | None]:
+    """The sha256 of each source of `group` as it is on disk now."""
+    hashes: list[str | None] = []
     for job in group:
         assert job.entry.path is not None
-        source = hashlib.sha256(job.entry.path.read_bytes()).hexdigest()
+        try:
+            hashes.append(hashlib.sha256(job.entry.path.read_bytes()).hexdigest())
+        except OSError:
+            hashes.append(None)
+    return hashes
+
+
+def group_key(
+    identity: str, interpreter: Path, group: Sequence[_Job], sources: Sequence[str | None]
+) -> str:
+    """The bytecode cache's key for `group` with these source hashes: everything that decides
+    its bytes (see bytecode_cache.BytecodeCache), the compiler program and its environment
+    included."""
+    digest = hashlib.sha256()
+    compiler = json.dumps([_WORKER, COMPILER_FLAGS, compiler_environment({})], sort_keys=True)
+    digest.update(f"{CACHE_FORMAT}\0{compiler}\0{identity}\0{interpreter.name}\0".encode())
+    for job, source in zip(group, sources, strict=True):
         digest.update(f"{job.runtime_path}\0{job.invalidation}\0{source}\n".encode())
     return digest.hexdigest()
 

@@ -1,4 +1,5 @@
-"""The bytecode cache: same bytes with or without it, and verify never trusts it."""
+"""The build cache: same bytes with or without it, and verify takes only what it checked or
+an earlier verify proved."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from support import PROJECTS, interpreter, tool_env
 
 
 def build(
-    project: Path, output: Path, cache: Path | None, command: str = "build"
+    project: Path,
+    output: Path,
+    cache: Path | None,
+    command: str = "build",
+    extra: list[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     argv = [
         sys.executable, "-m", "lambda_zip_action", command, "--project", str(project),
@@ -20,6 +25,7 @@ def build(
         "--output", str(output), "--json",
     ]  # fmt: skip
     argv += ["--cache-dir", str(cache)] if cache is not None else ["--no-cache"]
+    argv += extra or []
     return subprocess.run(
         argv, env=tool_env(LAMBDA_ZIP_NO_CACHE=None), capture_output=True, text=True, check=False
     )
@@ -57,11 +63,16 @@ def test_a_wrong_cache_entry_is_caught_by_verify(tmp_path: Path) -> None:
 
     # A plain build trusts the cache, so its bytes change...
     assert sha(build(project, tmp_path / "trusting.zip", cache)) != clean
-    # ...and verify, whose rebuild never reads the cache, says so and names the entry.
+    # ...and verify, whose rebuild compiles every unproven group afresh, says so and names the
+    # entry; the wrong entry is removed, so the next build is right again.
     verified = build(project, tmp_path / "verified.zip", cache, command="verify")
     assert verified.returncode == 1, verified.stderr
     assert "NOT reproducible" in verified.stderr
     assert ".pyc: bytecode: header is equal; the code object differs" in verified.stderr
+    assert "1 bytecode cache entry the first build used did not match a fresh compile" in (
+        verified.stderr
+    )
+    assert sha(build(project, tmp_path / "after.zip", cache)) == clean
 
 
 def verify_run(project: Path, output: Path, cache: Path) -> subprocess.CompletedProcess[str]:
@@ -126,9 +137,13 @@ def test_a_proven_entry_whose_failures_were_altered_is_not_trusted(tmp_path: Pat
     clean = sha(verify_run(project, tmp_path / "clean.zip", cache))
     # Claim in a proven entry that one of its sources does not compile: a plain build then
     # leaves that .pyc out, and the proof, which records the failures, no longer holds.
-    entry = next(p.parent for p in cache.rglob("proven.json") if (p.parent / "0.pyc").exists())
-    shutil.copy(entry / "failed.json", tmp_path / "failed.json")
-    runtime_path = _first_member(project, cache, entry)
+    # A dependency's group (a failure in the project's own code stops the build instead).
+    entry, runtime_path = next(
+        (p.parent, member)
+        for p in sorted(cache.rglob("proven.json"))
+        if (p.parent / "0.pyc").exists()
+        and not (member := _first_member(project, cache, p.parent)).startswith("/var/task/app/")
+    )
     (entry / "failed.json").write_text(json.dumps([[runtime_path, "SyntaxError: injected"]]))
 
     assert sha(build(project, tmp_path / "trusting.zip", cache)) != clean
@@ -136,9 +151,14 @@ def test_a_proven_entry_whose_failures_were_altered_is_not_trusted(tmp_path: Pat
     assert verified.returncode == 1, verified.stderr
     assert "NOT reproducible" in verified.stderr
     assert "newly proven" not in verified.stderr
+    # The entry the fresh compile contradicts is gone: the next build is right again.
+    assert "did not match a fresh compile and was removed from the cache" in verified.stderr
+    assert not entry.exists()
+    assert sha(build(project, tmp_path / "after.zip", cache)) == clean
     # Damaged cache files are misses, never a traceback.
-    (entry / "failed.json").write_text("null")
-    (entry / "proven.json").write_text('{"format": ')
+    other = sorted(cache.rglob("proven.json"))[0].parent
+    (other / "failed.json").write_text("null")
+    (other / "proven.json").write_text('{"format": ' + "[" * 100_000)
     assert sha(build(project, tmp_path / "damaged.zip", cache)) == clean
     assert sha(verify_run(project, tmp_path / "damaged-verified.zip", cache)) == clean
 
@@ -151,9 +171,9 @@ def _first_member(project: Path, cache: Path, entry: Path) -> str:
     with zipfile.ZipFile(next(project.parent.glob("clean.zip"))) as archive:
         for name in archive.namelist():
             if name.endswith(".pyc") and archive.read(name) == data:
-                directory, _, filename = name.rpartition("/__pycache__/")
+                directory, _, filename = ("/" + name).rpartition("/__pycache__/")
                 module = filename.split(".")[0]
-                return f"/var/task/{directory + '/' if directory else ''}{module}.py"
+                return f"/var/task{directory}/{module}.py"
     raise AssertionError("member 0 is in no zip")
 
 
@@ -182,3 +202,23 @@ def test_a_wrong_deflate_entry_is_caught_by_verify(tmp_path: Path) -> None:
     assert "NOT reproducible" in verified.stderr
     assert "cannot be compared entry by entry" in verified.stderr
     assert "Traceback" not in verified.stderr
+
+
+def test_a_function_file_named_like_a_layer_file_keeps_its_own_bytecode(tmp_path: Path) -> None:
+    """With --split both packages compile in one build: src/python/six.py (the function's)
+    and the layer's python/six.py must not share a .pyc, cached or not."""
+    import zipfile
+
+    project = tmp_path / "project"
+    shutil.copytree(PROJECTS / "uvlock", project)
+    (project / "src" / "python").mkdir()
+    (project / "src" / "python" / "six.py").write_text("X = 1\n")
+    cache = tmp_path / "cache"
+    split = ["--split"]
+    uncached = build(project, tmp_path / "none.zip", None, extra=split)
+    cold = build(project, tmp_path / "cold.zip", cache, extra=split)
+    warm = build(project, tmp_path / "warm.zip", cache, extra=split)
+    assert sha(uncached) == sha(cold) == sha(warm)
+    with zipfile.ZipFile(tmp_path / "none.zip") as archive:
+        pyc = archive.read("python/__pycache__/six.cpython-312.pyc")
+    assert len(pyc) < 400 and b"/var/task/python/six.py" in pyc  # the function's own module

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_zip_action.build import BuildResult, build
-from lambda_zip_action.bytecode_cache import FreshGroup, mark_proven
+from lambda_zip_action.bytecode_cache import FreshGroup, mark_proven, remove_contradicted
 from lambda_zip_action.compile import default_workers
 from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.errors import LambdaZipError
@@ -129,17 +129,39 @@ def verify(
             config.output, first.archive.sha256, second_zip
         )
         result = VerifyResult(first, second_sha, same, differences, entries, layer)
-        if result.reproducible and first.bytecode_groups:
-            proven = record_proofs(first, fresh)
-            on_event(Event("info", f"the rebuild compiled {len(fresh)} of "
-                                   f"{len(first.bytecode_groups)} bytecode groups afresh, took the "
-                                   f"others as proven by an earlier verify; {proven} newly proven "
-                                   "in the cache"))  # fmt: skip
+        if first.bytecode_groups and cache_dir is not None:
+            _settle_cache(result, fresh, on_event)
         return result
     finally:
         if rebuild is not None:
             rebuild.stop()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _settle_cache(result: VerifyResult, fresh: tuple[FreshGroup, ...], on_event: Listener) -> None:
+    """Say what the rebuild took from the cache; then prove the entries it compiled afresh (the
+    zips agree), or remove those its fresh compile contradicts (they do not)."""
+    first = result.first
+    total, afresh = len(first.bytecode_groups), len(fresh)
+    taken = (f", took the other {total - afresh} as proven by an earlier verify (--no-cache "
+             "compiles all)") if afresh < total else ""  # fmt: skip
+    if result.reproducible:
+        proven = record_proofs(first, fresh)
+        on_event(Event("info", f"the rebuild compiled {afresh} of {total} bytecode groups "
+                               f"afresh{taken}; {proven} newly proven in the cache"))  # fmt: skip
+        return
+    by_key = {group.key: group for group in fresh}
+    removed = [
+        group
+        for group in first.bytecode_groups
+        if group.key in by_key and remove_contradicted(group, by_key[group.key])
+    ]
+    if removed:
+        on_event(Event("warning", f"{len(removed)} bytecode cache entr"
+                                  f"{'y' if len(removed) == 1 else 'ies'} the first build used "
+                                  "did not match a fresh compile and "
+                                  f"{'was' if len(removed) == 1 else 'were'} removed from the "
+                                  "cache: build again to compile them afresh"))  # fmt: skip
 
 
 def record_proofs(first: BuildResult, fresh: tuple[FreshGroup, ...]) -> int:
