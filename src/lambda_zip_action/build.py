@@ -148,6 +148,19 @@ def build(
                 no_build=config.no_build,
             ),
         )
+        if not requirements.locked:
+            named = requirements.names()
+            loose = [
+                f"{d.name} {d.version}" for d in installed.distributions if d.name not in named
+            ]
+            if loose:
+                warn(
+                    f"{_describe(config.requirements)} does not pin {len(loose)} of the "
+                    f"distributions installed ({', '.join(loose[:5])}"
+                    f"{', ...' if len(loose) > 5 else ''}): they resolve afresh on every build, "
+                    "so a later build can differ without a commit. Lock the whole closure "
+                    "(uv pip compile --generate-hashes, uv lock or poetry lock)"
+                )
         if installed.built_from_source:
             warn(
                 f"built on this machine from source (an sdist or a local directory), running "

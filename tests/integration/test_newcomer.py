@@ -8,6 +8,7 @@ with `.env`, `.venv`, `tests/` and `dist/` beside it; a `uv init --lib` project 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -203,3 +204,39 @@ def test_poetry_python_constraints() -> None:
     assert _poetry_constraint(">=3.10 <3.14") == ">=3.10,<3.14"
     (tmp_free,) = [target_python(Path("/nonexistent"), "3.12", [])]
     assert tmp_free.value == "3.12"
+
+
+def test_a_uv_lock_out_of_date_with_pyproject_is_refused(tmp_path: Path) -> None:
+    """A pin changed in pyproject.toml and not locked: the zip would ship the lock's version."""
+    project = tmp_path / "p"
+    shutil.copytree(support.PROJECTS / "uvlock", project)
+    assert _build(project, "--python-version", "3.12").returncode == 0  # the lock as committed
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("markupsafe==3.0.2", "markupsafe==2.1.5"))
+    completed = _build(project, "--python-version", "3.12")
+    assert completed.returncode == 2, completed.stderr
+    message = completed.stderr.strip().splitlines()[-1]
+    assert "uv.lock is out of date with pyproject.toml" in message
+    assert "asks for markupsafe==2.1.5, the lock was made for markupsafe==3.0.2" in message
+    assert "Run `uv lock`" in message and "Traceback" not in completed.stderr
+    pyproject.write_text(pyproject.read_text().replace('"markupsafe==2.1.5",\n', ""))
+    dropped = _build(project, "--python-version", "3.12")
+    assert "markupsafe is in the lock, not in pyproject.toml" in dropped.stderr
+
+
+def test_requirements_that_pin_only_the_top_warn_of_drift(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "app.py").write_text("def handler(e, c):\n    return 1\n")
+    (project / "requirements.txt").write_text("python-dateutil==2.9.0.post0\n")
+    completed = _build(project, "--python-version", "3.12")
+    assert completed.returncode == 0, completed.stderr
+    warnings = json.loads(completed.stdout)["warnings"]
+    assert any(
+        "does not pin 1 of the distributions installed (six " in w and "resolve afresh" in w
+        for w in warnings
+    ), warnings
+    # Pinned all the way down: no warning.
+    (project / "requirements.txt").write_text("python-dateutil==2.9.0.post0\nsix==1.17.0\n")
+    pinned = _build(project, "--python-version", "3.12")
+    assert not any("does not pin" in w for w in json.loads(pinned.stdout)["warnings"])
