@@ -188,9 +188,10 @@ def compile_entries(
     own = [(path, why) for path, why in failures if origins.get(path) == "source"]
     if own:
         details = "; ".join(f"{path.removeprefix(runtime_root + '/')}: {why}" for path, why in own)
+        stop = "" if details.endswith((".", "?", "!")) else "."
         raise CompileError(
-            f"Your code does not compile for this Python version: {details}. Fix it, or target "
-            "the Python version it was written for."
+            f"Your code does not compile for this Python version: {details}{stop} Fix it, or "
+            "target the Python version it was written for."
         )
     bytecode = tuple(
         StagedFile(

@@ -114,6 +114,14 @@ def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
             f"[tool.lambda-zip] in {path} has unknown setting(s) {', '.join(unknown)}; "
             f"known settings are {', '.join(sorted(SETTINGS))}."
         )
+    number = table.get("python-version")
+    if isinstance(number, int | float) and not isinstance(number, bool):
+        # TOML reads python-version = 3.10 as the number 3.1.
+        raise ConfigError(
+            f"[tool.lambda-zip] python-version in {path} is the number {number!r}, not a "
+            "version (TOML reads 3.10 as 3.1). Write it as a string, e.g. python-version = "
+            '"3.12".'
+        )
     settings: dict[str, Any] = {SETTINGS[key]: value for key, value in table.items()}
     for key in LIST_OPTIONS:
         if isinstance(settings.get(key), str):

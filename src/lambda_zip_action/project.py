@@ -158,11 +158,14 @@ def target_python(project_dir: Path, given: str | None, problems: list[str]) -> 
     if pinned is not None and pinned in candidates:
         inside = f", inside {bound[1]}" if bound is not None else ""
         return Choice(pinned, f"python{pinned}: from .python-version{inside}; {change}")
-    ignored = (
-        f" (.python-version's {pinned} is not a Lambda runtime inside it)"
-        if pinned is not None
-        else ""
-    )
+    ignored = ""
+    if pinned is not None:
+        why_not = (
+            f"not a Lambda runtime this tool supports ({', '.join(RUNTIMES)})"
+            if pinned not in RUNTIMES
+            else "outside it"
+        )
+        ignored = f" (.python-version's {pinned} is {why_not})"
     if bound is not None:
         newest = max(candidates, key=lambda v: tuple(int(p) for p in v.split(".")))
         why = f"the newest Lambda runtime inside {bound[1]}{ignored}"

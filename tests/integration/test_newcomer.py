@@ -178,7 +178,8 @@ def test_no_sources_says_where_it_looked(tmp_path: Path) -> None:
         (None, None, "3.14", "the newest Lambda runtime, as the project sets no"),
         (">=3.12", None, "3.14", "the newest Lambda runtime inside"),
         (">=3.12", "3.12", "3.12", "from .python-version, inside"),
-        (">=3.12,<3.13", "3.11", "3.12", "3.11 is not a Lambda runtime inside it"),
+        (">=3.12,<3.13", "3.11", "3.12", "3.11 is outside it"),
+        (">=3.9", "3.9", "3.14", "3.9 is not a Lambda runtime this tool supports"),
         ("~=3.11.4", None, "3.11", "inside [project] requires-python"),
         (None, "3.13.0", "3.13", "from .python-version"),
     ],
@@ -240,3 +241,18 @@ def test_requirements_that_pin_only_the_top_warn_of_drift(tmp_path: Path) -> Non
     (project / "requirements.txt").write_text("python-dateutil==2.9.0.post0\nsix==1.17.0\n")
     pinned = _build(project, "--python-version", "3.12")
     assert not any("does not pin" in w for w in json.loads(pinned.stdout)["warnings"])
+
+
+def test_a_syntax_error_in_your_code_names_the_file_and_line(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    (project / "pkg").mkdir(parents=True)
+    (project / "app.py").write_text("import json\n\nCONFIG = {\n")
+    (project / "pkg" / "__init__.py").write_text("")
+    (project / "pkg" / "mod.py").write_text("print 'hi'\n")
+    (project / "requirements.txt").write_text("")
+    completed = _build(project, "--python-version", "3.12")
+    assert completed.returncode == 2, completed.stderr
+    message = completed.stderr.strip().splitlines()[-1]
+    assert "app.py: line 3: SyntaxError: '{' was never closed" in message
+    assert "pkg/mod.py: line 1: SyntaxError: Missing parentheses in call to 'print'" in message
+    assert "?. " not in message and "Traceback" not in completed.stderr

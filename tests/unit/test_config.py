@@ -143,3 +143,17 @@ def test_pyproject_paths_inside_the_project_are_fine(tmp_path: Path) -> None:
     root = project(tmp_path, '[tool.lambda-zip]\noutput = "build/../out/fn.zip"\n')
     # Normalised, as every path the tool reports is.
     assert make_config(root, {}).output == root / "out" / "fn.zip"
+
+
+def test_a_python_version_written_as_a_toml_number_is_explained(tmp_path: Path) -> None:
+    """python-version = 3.10 is the number 3.1 in TOML; "3.1 is not a runtime" misled."""
+    from lambda_zip_action.config import read_pyproject_settings
+    from lambda_zip_action.errors import ConfigError
+
+    (tmp_path / "pyproject.toml").write_text("[tool.lambda-zip]\npython-version = 3.10\n")
+    with pytest.raises(ConfigError) as raised:
+        read_pyproject_settings(tmp_path)
+    assert "is the number 3.1, not a version (TOML reads 3.10 as 3.1)" in raised.value.message
+    assert 'python-version = "3.12"' in raised.value.message
+    (tmp_path / "pyproject.toml").write_text('[tool.lambda-zip]\npython-version = "3.10"\n')
+    assert read_pyproject_settings(tmp_path)["python_version"] == "3.10"
