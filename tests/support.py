@@ -54,7 +54,8 @@ def tool_env(**overrides: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env["UV_PYTHON_DOWNLOADS"] = "never"
     env["LAMBDA_ZIP_NO_CACHE"] = "1"
-    env.setdefault("UV_CACHE_DIR", str(_fallback_uv_cache_dir()))
+    if "UV_CACHE_DIR" not in env:  # not setdefault: its default would make a directory each call
+        env["UV_CACHE_DIR"] = str(_fallback_uv_cache_dir())
     for name, value in overrides.items():
         if value is None:
             env.pop(name, None)
