@@ -220,3 +220,15 @@ def test_a_reviewer_sees_the_summary_first(tmp_path: Path) -> None:
     width, summary_top = (float(v) for v in title.split(","))
     assert width <= 820, f"the report is {width}px wide: it does not fit a comment column"
     assert summary_top < 120, f"the summary line starts {summary_top}px down"
+
+
+def test_diff_markdown_gives_no_verdict_it_did_not_make(tmp_path: Path) -> None:
+    """`lambda-zip diff` rebuilds nothing: "new not verified, old not verified" misled."""
+    from lambda_zip_action.proof.drift_report import from_diff
+
+    old, new = upgrade(tmp_path)
+    text = render(from_diff(diff(old, new), "fn"))
+    assert "Rebuilt from scratch" not in text and "not verified" not in text
+    assert "requests 2&#46;32&#46;3 → 2&#46;32&#46;4" in text  # dots escaped: no autolinks
+    # The Action's report says it when verify was off.
+    assert "new not verified" in render(DriftReport("fn", NEW, OLD, "main", diff(old, new)))

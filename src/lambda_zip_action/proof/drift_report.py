@@ -46,6 +46,8 @@ class DriftReport:
     old: Package | None  # None: nothing to compare against
     old_label: str = ""  # where the old side comes from, e.g. "base 1a2b3c4" (ours, not a name)
     difference: DiffResult | None = None  # None when the old side is a bare hash
+    # False for `lambda-zip diff`: it rebuilds nothing, so there is no verdict to give.
+    rebuilt: bool = True
 
     @property
     def changed(self) -> bool | None:
@@ -92,7 +94,7 @@ def from_diff(result: DiffResult, name: str) -> DriftReport:
         encoded = base64.b64encode(bytes.fromhex(digest)).decode() if side.sha256 else None
         return Package(digest, encoded, side.size, side.unzipped_size)
 
-    return DriftReport(name, package(result.new), package(result.old), "old", result)
+    return DriftReport(name, package(result.new), package(result.old), "old", result, rebuilt=False)
 
 
 def summary_line(report: DriftReport) -> str:
@@ -270,6 +272,8 @@ def _verification(report: DriftReport) -> list[str]:
             return "not verified"
         return "reproducible" if package.verified else "**NOT reproducible**"
 
+    if not report.rebuilt:
+        return []
     line = f"Rebuilt from scratch: new {state(report.new)}"
     if report.old is not None and report.difference is not None:
         line += f", old {state(report.old)}"
