@@ -231,4 +231,6 @@ def test_diff_markdown_gives_no_verdict_it_did_not_make(tmp_path: Path) -> None:
     assert "Rebuilt from scratch" not in text and "not verified" not in text
     assert "requests 2&#46;32&#46;3 → 2&#46;32&#46;4" in text  # dots escaped: no autolinks
     # The Action's report says it when verify was off.
-    assert "new not verified" in render(DriftReport("fn", NEW, OLD, "main", diff(old, new)))
+    unverified = Package("b" * 64, None, 1200, 5600)
+    action = render(DriftReport("fn", unverified, OLD, "main", diff(old, new)))
+    assert "Rebuilt from scratch: new not verified, old reproducible." in action
