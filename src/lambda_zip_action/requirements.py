@@ -18,10 +18,10 @@ from typing import Any, Literal
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from lambda_zip_action.errors import RequirementsError
+from lambda_zip_action.uv_lock import check_uv_lock_current
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -90,7 +90,7 @@ def load_requirements(
     digest = hashlib.sha256(data).hexdigest()
     name = path.name
     if name == "uv.lock":
-        _check_uv_lock_current(path, data)
+        check_uv_lock_current(path, data, _toml)
         text = export_uv_lock(path)
         lines, unpinned, hashed = _filter_lines(
             _logical_lines(text, path), marker_env, path, committed
@@ -116,71 +116,6 @@ def load_requirements(
     # already demands the whole closure); anything else is resolved by the installer.
     locked = hashed and not unpinned
     return RequirementSet("requirements.txt", path, digest, lines, locked, hashed, unpinned)
-
-
-def _check_uv_lock_current(path: Path, data: bytes) -> None:
-    """Refuse a uv.lock whose project requirements are not the pyproject.toml's beside it, as
-    `uv sync --locked` does: else the zip would ship what the lock says, not what the project
-    asks for (a pin changed in pyproject.toml and not locked)."""
-    pyproject = path.with_name("pyproject.toml")
-    try:
-        project = _toml(pyproject, pyproject.read_bytes()).get("project", {})
-    except (OSError, RequirementsError):
-        return
-    name, deps = project.get("name"), project.get("dependencies", [])
-    if not isinstance(name, str) or not isinstance(deps, list):
-        return
-    root = next(
-        (
-            package
-            for package in _toml(path, data).get("package", [])
-            if isinstance(package, dict)
-            and canonicalize_name(str(package.get("name", ""))) == canonicalize_name(name)
-            and isinstance(package.get("source"), dict)
-            and ("virtual" in package["source"] or "editable" in package["source"])
-        ),
-        None,
-    )
-    if root is None:
-        return  # a workspace member or a lock uv lays out otherwise: uv export still checks it
-    locked: dict[str, list[str]] = {}
-    for entry in root.get("metadata", {}).get("requires-dist", []):
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            locked.setdefault(canonicalize_name(entry["name"]), []).append(
-                str(entry.get("specifier", ""))
-            )
-    wanted: dict[str, list[Requirement]] = {}
-    for dep in deps:
-        try:
-            requirement = Requirement(str(dep))
-        except InvalidRequirement:
-            return  # the install reports it
-        wanted.setdefault(canonicalize_name(requirement.name), []).append(requirement)
-    problems = [
-        f"{n} is in pyproject.toml, not in the lock" for n in sorted(wanted.keys() - locked)
-    ]
-    problems += [
-        f"{n} is in the lock, not in pyproject.toml" for n in sorted(locked.keys() - wanted)
-    ]
-    for n in sorted(wanted.keys() & locked.keys()):
-        if len(wanted[n]) != 1 or len(locked[n]) != 1 or wanted[n][0].url is not None:
-            continue  # several entries (by marker) or a direct reference: names only
-        asked, lock = wanted[n][0].specifier, locked[n][0]
-        try:
-            same = SpecifierSet(lock) == asked
-        except InvalidSpecifier:
-            continue
-        if not same:
-            problems.append(
-                f"pyproject.toml asks for {n}{asked or ' (any version)'}, the lock was made for "
-                f"{n}{lock or ' (any version)'}"
-            )
-    if problems:
-        raise RequirementsError(
-            f"{path} is out of date with {pyproject.name}: {'; '.join(problems[:5])}. The zip "
-            "would ship what the lock holds, not what the project asks for. Run `uv lock` and "
-            "commit the lock."
-        )
 
 
 def _toml(path: Path, data: bytes) -> dict[str, Any]:
