@@ -35,6 +35,8 @@ V1_KEYS = {
     "source_invalidation": "source-invalidation",
     "source_date_epoch": "source-date-epoch",
     "wheel_tags": "wheel-tags",
+    "sources": "source",
+    "excludes": "exclude",
 }
 
 

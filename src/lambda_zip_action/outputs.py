@@ -166,8 +166,10 @@ def _inputs(
         },
         "installer": {"name": installer, "version": installer_version},
         "interpreter": {"version": interpreter.version} if config.compile else None,
-        "sources": [relative(s) for s in config.sources],
-        "excludes": list(config.excludes),
+        # The [tool.lambda-zip] words for the options that decide what is packed.
+        "source": [relative(s) for s in config.sources],
+        "exclude": list(config.excludes),
+        "include": list(config.includes),
         "compile": config.compile,
         "source-invalidation": config.source_invalidation if config.compile else None,
         "source-date-epoch": config.source_date_epoch,

@@ -73,7 +73,7 @@ def test_a_build_writes_the_zip_and_the_manifest_that_describes_it(tmp_path: Pat
         "platform": "x86_64-manylinux_2_34",
     }
     inputs = manifest["inputs"]
-    assert inputs["sources"] == ["src"]  # relative to the project: no local path
+    assert inputs["source"] == ["src"]  # relative to the project: no local path
     assert inputs["requirements"]["kind"] == "none"
     assert inputs["interpreter"] == {"version": _version(python)}
     assert str(tmp_path) not in cfg.manifest.read_text()
