@@ -28,10 +28,14 @@ def check_uv_lock_current(path: Path, data: bytes, read_toml: TomlReader) -> Non
     name, deps = project.get("name"), project.get("dependencies", [])
     if not isinstance(name, str) or not isinstance(deps, list):
         return
+    try:
+        lock = read_toml(path, data)
+    except RequirementsError:
+        return  # uv export says what is wrong with it, in uv's words
     root = next(
         (
             package
-            for package in read_toml(path, data).get("package", [])
+            for package in lock.get("package", [])
             if isinstance(package, dict)
             and canonicalize_name(str(package.get("name", ""))) == canonicalize_name(name)
             and isinstance(package.get("source"), dict)
@@ -54,6 +58,17 @@ def check_uv_lock_current(path: Path, data: bytes, read_toml: TomlReader) -> Non
         except InvalidRequirement:
             return  # the install reports it
         wanted.setdefault(canonicalize_name(requirement.name), []).append(requirement)
+    problems = _differences(wanted, locked)
+    if problems:
+        raise RequirementsError(
+            f"{path} is out of date with {pyproject.name}: {'; '.join(problems[:5])}. The zip "
+            "would ship what the lock holds, not what the project asks for. Run `uv lock` and "
+            "commit the lock."
+        )
+
+
+def _differences(wanted: dict[str, list[Requirement]], locked: dict[str, list[str]]) -> list[str]:
+    """How the project's requirements and the lock's record of them differ, in words."""
     problems = [
         f"{n} is in pyproject.toml, not in the lock" for n in sorted(wanted.keys() - locked)
     ]
@@ -63,19 +78,14 @@ def check_uv_lock_current(path: Path, data: bytes, read_toml: TomlReader) -> Non
     for n in sorted(wanted.keys() & locked.keys()):
         if len(wanted[n]) != 1 or len(locked[n]) != 1 or wanted[n][0].url is not None:
             continue  # several entries (by marker) or a direct reference: names only
-        asked, lock = wanted[n][0].specifier, locked[n][0]
+        asked, recorded = wanted[n][0].specifier, locked[n][0]
         try:
-            same = SpecifierSet(lock) == asked
+            same = SpecifierSet(recorded) == asked
         except InvalidSpecifier:
             continue
         if not same:
             problems.append(
                 f"pyproject.toml asks for {n}{asked or ' (any version)'}, the lock was made for "
-                f"{n}{lock or ' (any version)'}"
+                f"{n}{recorded or ' (any version)'}"
             )
-    if problems:
-        raise RequirementsError(
-            f"{path} is out of date with {pyproject.name}: {'; '.join(problems[:5])}. The zip "
-            "would ship what the lock holds, not what the project asks for. Run `uv lock` and "
-            "commit the lock."
-        )
+    return problems
