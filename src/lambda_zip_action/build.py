@@ -6,6 +6,7 @@ limits), each a module of its own.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import shutil
 import sys
@@ -333,6 +334,11 @@ def source_rules(config: BuildConfig, source: Path) -> SourceRules:
             continue
         if relative.parts:
             never.append(relative.as_posix())
+    if source == config.project_dir and config.requirements is not None:
+        # The lock or requirements list given by --requirements, whatever its name, is an
+        # input of the build in a top-level layout, not a module to ship.
+        with contextlib.suppress(ValueError):
+            never.append(config.requirements.resolve().relative_to(source).as_posix())
     return SourceRules(
         config.excludes, config.includes, top_level=source == config.project_dir,
         never=tuple(never),

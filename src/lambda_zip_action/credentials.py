@@ -1,8 +1,9 @@
 """What a credential looks like, for staging (refuse to ship it) and inspect (report it).
 
-By name: `.env` files (not `.env.example` and other templates), `.netrc`, `.pypirc`,
-`.git-credentials`, `.npmrc`, `.aws/credentials`, `.docker/config.json`, SSH private keys
-(`id_rsa`, `id_ed25519`, ...). By content: a PEM private key, whatever the file is called. A
+By name: `.env` files (not `.env.example` and other templates), direnv's `.envrc`, `.netrc`,
+`.pypirc`, `.git-credentials`, `.npmrc`, `.aws/credentials`, `.docker/config.json`, the
+Google-style `credentials.json`, `client_secret*.json` and `service-account*.json`, SSH private
+keys (`id_rsa`, `id_ed25519`, ...). By content: a PEM private key, whatever the file is called. A
 certificate bundle (`cacert.pem`: `BEGIN CERTIFICATE`) is not a secret.
 """
 
@@ -13,8 +14,9 @@ import re
 HEAD_BYTES = 64
 
 _NAMES = re.compile(
-    r"(^|/)(\.env(\.[^/]*)?|\.netrc|\.pypirc|\.git-credentials|\.npmrc|"
-    r"\.aws/credentials|\.docker/config\.json|id_(rsa|dsa|ecdsa|ed25519))$"
+    r"(^|/)(\.env(\.[^/]*)?|\.envrc|\.netrc|\.pypirc|\.git-credentials|\.npmrc|"
+    r"\.aws/credentials|\.docker/config\.json|credentials\.json|client_secret[^/]*\.json|"
+    r"service-account[^/]*\.json|id_(rsa|dsa|ecdsa|ed25519))$"
 )
 _TEMPLATES = re.compile(r"\.env\.(example|sample|template|dist)$")
 

@@ -74,7 +74,7 @@ def default_sources(project_dir: Path) -> tuple[Path | None, str]:
     dotenv = sorted(
         child.name
         for child in project_dir.iterdir()
-        if child.is_file() and (child.name == ".env" or child.name.startswith(".env."))
+        if child.is_file() and (child.name in (".env", ".envrc") or child.name.startswith(".env."))
     )
     secrets = (
         f"; {', '.join(plain(name) for name in dotenv)} left out too (local settings, often "

@@ -47,7 +47,7 @@ TOP_LEVEL_SKIPPED = (
 # A top-level layout's project directory is also where the local development settings live:
 # a dotenv file at its top is left out (and said so), not refused. Anywhere else, and in any
 # other layout, a .env is a credential the build refuses (see credentials).
-TOP_LEVEL_DOTENV = (".env", ".env.*")
+TOP_LEVEL_DOTENV = (".env", ".env.*", ".envrc")
 
 
 @dataclass(frozen=True)

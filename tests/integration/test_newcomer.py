@@ -256,3 +256,16 @@ def test_a_syntax_error_in_your_code_names_the_file_and_line(tmp_path: Path) -> 
     assert "app.py: line 3: SyntaxError: '{' was never closed" in message
     assert "pkg/mod.py: line 1: SyntaxError: Missing parentheses in call to 'print'" in message
     assert "?. " not in message and "Traceback" not in completed.stderr
+
+
+def test_a_top_level_project_keeps_its_inputs_and_local_settings_out(top_level: Path) -> None:
+    """A requirements list of another name (given by --requirements) and direnv's .envrc at
+    the top are the build's inputs and local settings, not modules: neither ships."""
+    (top_level / "requirements.txt").rename(top_level / "deps.txt")
+    (top_level / ".envrc").write_text("export AWS_PROFILE=prod\n")
+    completed = _build(top_level, "--requirements", str(top_level / "deps.txt"))
+    assert completed.returncode == 0, completed.stderr
+    assert ".env, .envrc left out too" in completed.stderr
+    names = _names(top_level / "dist" / "lambda.zip")
+    assert "deps.txt" not in names and ".envrc" not in names and ".env" not in names
+    assert "app.py" in names and "idna/__init__.py" in names

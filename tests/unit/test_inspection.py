@@ -214,7 +214,7 @@ def test_one_finding_per_cause_with_a_count(tmp_path: Path) -> None:
     (finding,) = result.findings
     assert len(finding.entries) == 101 and "(101 entries)" in finding.message
     text = inspection_text(result)
-    assert "0 errors, 1 warnings, 0 notes" in text and "... and 91 more" in text
+    assert "0 errors, 1 warning, 0 notes" in text and "... and 91 more" in text
 
 
 def test_secrets_launchers_residue_and_foreign_extensions(tmp_path: Path) -> None:

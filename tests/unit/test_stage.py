@@ -192,3 +192,13 @@ def test_case_collisions_fold_case_and_unicode_forms() -> None:
     ]
     assert case_collisions(entries) == [("App.py", "app.py"), ("caf\u00e9.py", "cafe\u0301.py")]
     assert case_collisions(entries[4:]) == []
+
+
+def test_more_credential_files_are_recognised() -> None:
+    from lambda_zip_action.credentials import is_secret
+
+    for name in (".envrc", "config/credentials.json", "client_secret_123.apps.json",
+                 "keys/service-account-prod.json"):  # fmt: skip
+        assert is_secret(name, None), name
+    for name in ("credentials.py", "config/settings.json", ".env.example", "envrc.txt"):
+        assert not is_secret(name, None), name

@@ -176,8 +176,11 @@ def inspection_text(result: InspectionResult, listed: int = 10) -> str:
     rank = {"error": 0, "warning": 1, "info": 2}
     for finding in sorted(result.findings, key=lambda f: (rank[f.severity], f.code)):
         groups.setdefault((finding.severity, finding.code), []).append(finding)
-    counts = Counter(f.severity for f in result.findings)
-    out.append(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes")
+    counts: Counter[str] = Counter(f.severity for f in result.findings)
+    out.append(", ".join(
+        f"{counts[level]} {word if counts[level] == 1 else word + 's'}"
+        for level, word in (("error", "error"), ("warning", "warning"), ("info", "note"))
+    ))  # fmt: skip
     for (severity, code), items in groups.items():
         messages = {item.message for item in items}
         shared = len(messages) == 1 and len(items) > 1
