@@ -274,3 +274,20 @@ def test_json_is_stable(package: Path, tmp_path: Path) -> None:
     data = json.loads(first)
     assert data["identical-bytes"] is True and data["container"] == []
     assert list(data) == sorted(data)
+
+
+def test_text_and_markdown_count_the_same_files(tmp_path: Path) -> None:
+    """Text counted directory entries as files ("7 added"), markdown did not ("5 added")."""
+    from lambda_zip_action.proof.render import diff_text
+
+    old, new = tmp_path / "old.zip", tmp_path / "new.zip"
+    with zipfile.ZipFile(old, "w") as archive:
+        archive.writestr("app.py", "A = 1\n")
+    with zipfile.ZipFile(new, "w") as archive:
+        archive.writestr("app.py", "A = 1\n")
+        archive.writestr("pkg/", "")
+        archive.writestr("pkg/__init__.py", "")
+        archive.writestr("pkg/mod.py", "B = 2\n")
+    result = diff(old, new)
+    assert "Files: 2 added (+1 directory), 0 removed, 0 changed" in diff_text(result)
+    assert "All 2 changed files" in render(from_diff(result, "fn"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
@@ -110,9 +110,16 @@ def _sections(result: DiffResult, style: _Style) -> list[tuple[str, list[str]]]:
         + [f"- {name(f.path)} ({_size(f.old_size)})" for f in files.removed]
         + [f"~ {name(f.path)}: {_file_line(f)}" for f in files.changed]
     )
+
+    def count(changes: Sequence[FileChange], what: str) -> str:
+        # Files as the markdown report counts them; directory entries apart, when there are any.
+        directories = sum(1 for change in changes if change.path.endswith("/"))
+        extra = f" (+{directories} director{'y' if directories == 1 else 'ies'})"
+        return f"{len(changes) - directories} {what}" + (extra if directories else "")
+
     file_head = (
-        f"Files: {len(files.added)} added, {len(files.removed)} removed, "
-        f"{len(files.changed)} changed; total size {_signed(files.total_size_change)}"
+        f"Files: {count(files.added, 'added')}, {count(files.removed, 'removed')}, "
+        f"{count(files.changed, 'changed')}; total size {_signed(files.total_size_change)}"
     )
     sections = [(dist_head, dist_lines), (file_head, file_lines)]
     if result.duplicate_names:
