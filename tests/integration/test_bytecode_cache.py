@@ -99,7 +99,9 @@ def test_verify_proves_groups_once_then_takes_them_from_the_cache(tmp_path: Path
     # nothing new.
     second = verify_run(project, tmp_path / "two.zip", cache)
     assert sha(second) == plain
-    assert "rebuild:" in second.stderr and "from the proven bytecode cache" in second.stderr
+    # (All of them drawn for re-proof, 1 time in 4,096 with four groups, takes none.)
+    everything_again = f"the rebuild compiled {groups} of {groups} bytecode groups afresh"
+    assert "from the proven bytecode cache" in second.stderr or everything_again in second.stderr
     assert "; 0 newly proven" in second.stderr
 
     # A change to the project's own code is a new group: compiled afresh, then proven.
