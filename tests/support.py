@@ -153,3 +153,36 @@ def run_cli(
         text=True,
         check=False,
     )
+
+
+def read_action_outputs(path: Path) -> dict[str, str]:
+    """The `name<<delimiter` blocks actions-toolkit writes to GITHUB_OUTPUT, as a dict."""
+    outputs: dict[str, str] = {}
+    lines = path.read_text().splitlines()
+    index = 0
+    while index < len(lines):
+        name, _, delimiter = lines[index].partition("<<")
+        end = lines.index(delimiter, index + 1)
+        outputs[name] = "\n".join(lines[index + 1 : end])
+        index = end + 1
+    return outputs
+
+
+def explain(result: subprocess.CompletedProcess[str]) -> str:
+    """A finished CLI run for an assertion message: exit code, stdout and stderr."""
+    return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+
+
+def differing_entries(stdout: str) -> dict[str, str]:
+    """verify's "Entries whose content differs" block: archive name -> its explanation."""
+    assert "Entries whose content differs:" in stdout, stdout
+    block = stdout.split("Entries whose content differs:\n", 1)[1].split("\n\n", 1)[0]
+    entries: dict[str, str] = {}
+    name = ""
+    for line in block.splitlines():
+        if line.startswith("  ") and not line.startswith("   "):
+            name, _, detail = line[2:].partition(": ")
+            entries[name] = detail
+        else:
+            entries[name] += "\n" + line
+    return entries

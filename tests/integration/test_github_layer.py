@@ -57,19 +57,6 @@ def action_env(tmp_path: Path, **inputs: str) -> dict[str, str]:
     return env
 
 
-def read_outputs(path: Path) -> dict[str, str]:
-    """Parse the `name<<delimiter` blocks actions-toolkit writes to GITHUB_OUTPUT."""
-    outputs: dict[str, str] = {}
-    lines = path.read_text().splitlines()
-    index = 0
-    while index < len(lines):
-        name, _, delimiter = lines[index].partition("<<")
-        end = lines.index(delimiter, index + 1)
-        outputs[name] = "\n".join(lines[index + 1 : end])
-        index = end + 1
-    return outputs
-
-
 # Inputs
 
 
@@ -142,7 +129,7 @@ def test_action_on_pull_request_builds_compares_and_comments(
 
     assert cli.main(["action"], env) == 0
 
-    outputs = read_outputs(tmp_path / "output.txt")
+    outputs = support.read_action_outputs(tmp_path / "output.txt")
     assert outputs["changed"] == "true"
     assert outputs["reproducible"] == ""
     assert len(outputs["baseline-sha256"]) == 64

@@ -18,6 +18,7 @@ import pytest
 from lambda_zip_action import cli
 from lambda_zip_action.etags import MIB, parse_etag, s3_etags
 
+import support
 from loopback_aws import client, moto_server
 from support import PROJECTS, interpreter, run_cli, tool_env
 
@@ -223,18 +224,6 @@ def test_failed_split_build_leaves_both_previous_pairs(project: Path, tmp_path: 
 # --- the Action ------------------------------------------------------------------------------
 
 
-def read_outputs(path: Path) -> dict[str, str]:
-    outputs: dict[str, str] = {}
-    lines = path.read_text().splitlines()
-    index = 0
-    while index < len(lines):
-        name, _, delimiter = lines[index].partition("<<")
-        end = lines.index(delimiter, index + 1)
-        outputs[name] = "\n".join(lines[index + 1 : end])
-        index = end + 1
-    return outputs
-
-
 def test_action_split_outputs_and_etag_compare(tmp_path: Path) -> None:
     workspace = tmp_path / "workspace"
     project = workspace / "fn"
@@ -260,7 +249,7 @@ def test_action_split_outputs_and_etag_compare(tmp_path: Path) -> None:
         INPUT_LAYER_COMPARE_TO=f'"{layer["s3-etag-5mib"]}"',
     )
     assert cli.main(["action"], env) == 0
-    outputs = read_outputs(tmp_path / "output.txt")
+    outputs = support.read_action_outputs(tmp_path / "output.txt")
     assert outputs["changed"] == "true"  # the handler changed
     assert outputs["layer-changed"] == "false"  # the dependencies did not
     assert outputs["layer-sha256"] == layer["sha256"]
@@ -277,7 +266,7 @@ def test_action_split_outputs_and_etag_compare(tmp_path: Path) -> None:
     env["INPUT_LAYER_COMPARE_TO"] = "0" * 32
     (tmp_path / "output.txt").write_text("")
     assert cli.main(["action"], env) == 0
-    assert read_outputs(tmp_path / "output.txt")["layer-changed"] == "true"
+    assert support.read_action_outputs(tmp_path / "output.txt")["layer-changed"] == "true"
 
     env["INPUT_COMPARE_TO"] = "0" * 31
     assert cli.main(["action"], env) == 2

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 
+import support
 from support import PROJECTS, interpreter, tool_env
 
 SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
@@ -164,30 +165,11 @@ def verify(
     )
 
 
-def explain(result: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
-
-
-def entry_lines(stdout: str) -> dict[str, str]:
-    """The "Entries whose content differs" block: archive name -> its explanation."""
-    assert "Entries whose content differs:" in stdout, stdout
-    block = stdout.split("Entries whose content differs:\n", 1)[1].split("\n\n", 1)[0]
-    entries: dict[str, str] = {}
-    name = ""
-    for line in block.splitlines():
-        if line.startswith("  ") and not line.startswith("   "):
-            name, _, detail = line[2:].partition(": ")
-            entries[name] = detail
-        else:
-            entries[name] += "\n" + line
-    return entries
-
-
 def assert_reproducible(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, explain(result)
+    assert result.returncode == 0, support.explain(result)
     assert "NOT reproducible" not in result.stdout
     match = re.search(r"^reproducible: both builds are ([0-9a-f]{64})$", result.stdout, re.M)
-    assert match, explain(result)
+    assert match, support.explain(result)
     sha = match.group(1)
     # Once on the build's sha256 line and once in the verdict.
     assert re.search(rf"^  sha256 +{sha}$", result.stdout, re.M), result.stdout
@@ -196,13 +178,13 @@ def assert_reproducible(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def assert_not_reproducible(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
-    assert result.returncode == 1, explain(result)
-    assert "NOT reproducible:" in result.stdout, explain(result)
+    assert result.returncode == 1, support.explain(result)
+    assert "NOT reproducible:" in result.stdout, support.explain(result)
     first = re.search(r"^  first build +([0-9a-f]{64})$", result.stdout, re.M)
     second = re.search(r"^  second build +([0-9a-f]{64})$", result.stdout, re.M)
     assert first and second, result.stdout
     assert first.group(1) != second.group(1)
-    return entry_lines(result.stdout)
+    return support.differing_entries(result.stdout)
 
 
 def copy_project(name: str, destination: Path) -> Path:
@@ -266,7 +248,7 @@ def test_build_verify_json_says_reproducible(tmp_path: Path) -> None:
         "build", "--verify", "--json", "--project", PROJECTS / "uvlock", *target("3.12"),
         "--architecture", "x86_64", "--output", tmp_path / "lambda.zip",
     )  # fmt: skip
-    assert result.returncode == 0, explain(result)
+    assert result.returncode == 0, support.explain(result)
     document = json.loads(result.stdout)
     assert document["reproducible"] is True
     assert document["rebuild-sha256"] == document["sha256"]
@@ -329,7 +311,7 @@ def test_warm_uv_cache_hides_the_build_time_from_two_plain_builds(
             "build", "--json", "--project", stamp_project, *target("3.12"),
             "--output", tmp_path / run / "lambda.zip",
         )  # fmt: skip
-        assert result.returncode == 0, explain(result)
+        assert result.returncode == 0, support.explain(result)
         hashes.append(json.loads(result.stdout)["sha256"])
     assert hashes[0] == hashes[1]
     # The same project, verified, is caught.
@@ -400,7 +382,7 @@ def test_failed_build_exits_2_with_one_line(tmp_path: Path) -> None:
     result = verify(
         PROJECTS / "uvlock", "3.12", tmp_path / "lambda.zip", "--source", tmp_path / "missing"
     )
-    assert result.returncode == 2, explain(result)
+    assert result.returncode == 2, support.explain(result)
     errors = [line for line in result.stderr.splitlines() if line.startswith("lambda-zip:")]
     assert len(errors) == 1, result.stderr
     assert result.stderr.rstrip("\n").splitlines()[-1] == errors[0]
@@ -415,7 +397,7 @@ def test_failed_rebuild_exits_2_with_one_line(site_dir: str, tmp_path: Path) -> 
         PROJECTS / "uvlock", "3.12", tmp_path / "lambda.zip",
         LZ_TEST_INJECT=site_dir, LZ_TEST_FAIL_REBUILD="1",
     )  # fmt: skip
-    assert result.returncode == 2, explain(result)
+    assert result.returncode == 2, support.explain(result)
     errors = [line for line in result.stderr.splitlines() if line.startswith("lambda-zip:")]
     assert len(errors) == 1, result.stderr
     assert errors[0].startswith("lambda-zip: verify error: The first build succeeded but the ")

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 
+import support
 from support import PROJECTS, interpreter, tool_env
 
 NAME, VERSION = "stampy", "0.1.0"
@@ -289,33 +290,18 @@ def verify(project: Path, output: Path, installer: str) -> subprocess.CompletedP
     )
 
 
-def explain(result: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
-
-
-def changed_entries(stdout: str) -> dict[str, str]:
-    block = stdout.split("Entries whose content differs:\n", 1)[1].split("\n\n", 1)[0]
-    entries: dict[str, str] = {}
-    name = ""
-    for line in block.splitlines():
-        if line.startswith("  ") and not line.startswith("   "):
-            name, _, detail = line[2:].partition(": ")
-            entries[name] = detail
-        else:
-            entries[name] += "\n" + line
-    return entries
-
-
 @pytest.mark.parametrize("installer", ["uv", "pip"])
 @pytest.mark.parametrize("origin", list(ORIGINS))
 def test_time_stamping_sdist_is_caught(origin: str, installer: str, tmp_path: Path) -> None:
     project = ORIGINS[origin](tmp_path)
     result = verify(project, tmp_path / "lambda.zip", installer)
-    assert result.returncode == 1, explain(result)
-    assert "NOT reproducible:" in result.stdout, explain(result)
+    assert result.returncode == 1, support.explain(result)
+    assert "NOT reproducible:" in result.stdout, support.explain(result)
     # The first build says what it built from source.
-    assert f"running their build scripts: {NAME} {VERSION}" in result.stderr, explain(result)
-    entries = changed_entries(result.stdout)
+    assert f"running their build scripts: {NAME} {VERSION}" in result.stderr, support.explain(
+        result
+    )
+    entries = support.differing_entries(result.stdout)
     module = entries.get(f"{NAME}/_built.py", "")
     assert module.startswith("text differs:"), entries
     removed = re.findall(r'^ +-BUILD_TIME = "(\d+)"$', module, re.M)
