@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lambda_zip_action.deflate_cache import DeflateCache
+from lambda_zip_action.deflate_cache import compressor as deflate_with
 from lambda_zip_action.errors import OutputError
 from lambda_zip_action.stage import StagedFile
 from lambda_zip_action.zip.format import (
@@ -125,7 +126,7 @@ def _pack(path: Path, level: int, cache: DeflateCache | None = None) -> _Packed:
     cacheable = cache is not None and len(raw) >= DeflateCache.MIN_SIZE
     data = cache.load(sha, level) if cache is not None and cacheable else None
     if data is None:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        compressor = deflate_with(level)
         data = compressor.compress(raw) + compressor.flush()
         if cache is not None and cacheable:
             cache.store(sha, level, data)
@@ -150,7 +151,7 @@ def _pack_streamed(path: Path, level: int, cache: DeflateCache | None) -> _Packe
         return _Packed(crc, 0, digest, 0, b"")
     data = cache.load(digest, level) if cache is not None else None
     if data is None:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        compressor = deflate_with(level)
         parts, again = [], 0
         for chunk in _chunks(path):
             again = zlib.crc32(chunk, again)

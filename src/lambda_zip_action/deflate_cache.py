@@ -17,6 +17,12 @@ INFLATE_OUTPUT = 1 << 20
 _HEADER = struct.Struct(">QI")  # the stream's length and CRC-32
 
 
+def compressor(level: int) -> zlib._Compress:
+    """The one way this tool deflates: raw deflate, zlib's default memory level and strategy.
+    The writer and the cache's fingerprint both use it, so a change here changes the keys."""
+    return zlib.compressobj(level, zlib.DEFLATED, WBITS)
+
+
 @functools.cache
 def zlib_fingerprint(level: int) -> str:
     """What this zlib makes of a fixed sample at `level`: two builds of one zlib version that
@@ -25,8 +31,8 @@ def zlib_fingerprint(level: int) -> str:
         hashlib.sha256(str(i).encode()).hexdigest().encode() + b" lambda-zip %d\n" % (i % 97)
         for i in range(2048)
     )
-    compressor = zlib.compressobj(level, zlib.DEFLATED, WBITS)
-    return hashlib.sha256(compressor.compress(sample) + compressor.flush()).hexdigest()[:16]
+    deflater = compressor(level)
+    return hashlib.sha256(deflater.compress(sample) + deflater.flush()).hexdigest()[:16]
 
 
 class DeflateCache:

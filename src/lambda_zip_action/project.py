@@ -23,7 +23,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from lambda_zip_action.escape import plain
 from lambda_zip_action.runtimes import DEFAULT_PYTHON_VERSION as NEWEST
 from lambda_zip_action.runtimes import RUNTIMES
-from lambda_zip_action.stage import TOP_LEVEL_SKIPPED, SourceRules
+from lambda_zip_action.stage import TOP_LEVEL_SKIPPED, SourceRules, top_level_dotenv
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,7 +74,7 @@ def default_sources(project_dir: Path) -> tuple[Path | None, str]:
     dotenv = sorted(
         child.name
         for child in project_dir.iterdir()
-        if child.is_file() and (child.name in (".env", ".envrc") or child.name.startswith(".env."))
+        if child.is_file() and top_level_dotenv(child.name)
     )
     secrets = (
         f"; {', '.join(plain(name) for name in dotenv)} left out too (local settings, often "

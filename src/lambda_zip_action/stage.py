@@ -50,6 +50,11 @@ TOP_LEVEL_SKIPPED = (
 TOP_LEVEL_DOTENV = (".env", ".env.*", ".envrc")
 
 
+def top_level_dotenv(name: str) -> bool:
+    """Whether `name`, at the top of a top-level layout, is local settings left out."""
+    return _matches(TOP_LEVEL_DOTENV, name)
+
+
 @dataclass(frozen=True)
 class SourceRules:
     """What to leave out of one source directory.
