@@ -269,3 +269,28 @@ def test_a_top_level_project_keeps_its_inputs_and_local_settings_out(top_level: 
     names = _names(top_level / "dist" / "lambda.zip")
     assert "deps.txt" not in names and ".envrc" not in names and ".env" not in names
     assert "app.py" in names and "idna/__init__.py" in names
+
+
+def test_a_lock_cannot_drive_the_terminal_through_the_freshness_error(tmp_path: Path) -> None:
+    """The lock is the pull request's: a name in it reaches the error, escaped, never raw."""
+    project = tmp_path / "p"
+    shutil.copytree(support.PROJECTS / "uvlock", project)
+    lock = project / "uv.lock"
+    planted = '{ name = "x\\u001b]0;owned\\u0007\\u001b[2J", specifier = "==1" },\n'
+    lock.write_text(
+        lock.read_text().replace("requires-dist = [\n", "requires-dist = [\n    " + planted, 1)
+    )
+    # The name reaches the message as the lock spells it...
+    from lambda_zip_action.errors import RequirementsError
+    from lambda_zip_action.requirements import _toml
+    from lambda_zip_action.uv_lock import check_uv_lock_current
+
+    with pytest.raises(RequirementsError) as raised:
+        check_uv_lock_current(lock, lock.read_bytes(), _toml)
+    assert "\x1b]0;owned" in raised.value.message
+    # ...and the terminal never receives it raw.
+    completed = _build(project, "--python-version", "3.12")
+    assert completed.returncode == 2, completed.stderr
+    assert "is in the lock, not in pyproject.toml" in completed.stderr
+    assert "\x1b" not in completed.stderr and "\x07" not in completed.stderr
+    assert "\\x1b" in completed.stderr  # shown, not sent
