@@ -27,6 +27,7 @@ from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.errors import InterpreterError, SourceError
 from lambda_zip_action.etags import S3ETags
 from lambda_zip_action.events import Event, Listener, ignore
+from lambda_zip_action.handler import check_handler
 from lambda_zip_action.install import install, installer_environment
 from lambda_zip_action.installed_tree import Distribution
 from lambda_zip_action.installers import InstallRequest, UvInstaller, make_installer
@@ -198,6 +199,9 @@ def build(
                 )
             if not any(not entry.is_dir for group in groups[1:] for entry in group):
                 warn("the source directories hold no files: the package holds dependencies only")
+        if config.handler is not None and config.function is not None:
+            check_handler(config.handler, config.handler_origin, config.function,
+                          packages[0].entries)  # fmt: skip
         for package in packages:
             for first, second in case_collisions(package.entries):
                 warn(
@@ -334,15 +338,15 @@ def source_rules(config: BuildConfig, source: Path) -> SourceRules:
             continue
         if relative.parts:
             never.append(relative.as_posix())
-    if source == config.project_dir and config.requirements is not None:
+    # A deploy tool's code directory holds the function's code beside what the tool reads
+    # (requirements.txt, tests, events): it is staged as a top-level layout is.
+    top_level = source == config.project_dir or config.function is not None
+    if top_level and config.requirements is not None:
         # The lock or requirements list given by --requirements, whatever its name, is an
         # input of the build in a top-level layout, not a module to ship.
         with contextlib.suppress(ValueError):
             never.append(config.requirements.resolve().relative_to(source).as_posix())
-    return SourceRules(
-        config.excludes, config.includes, top_level=source == config.project_dir,
-        never=tuple(never),
-    )  # fmt: skip
+    return SourceRules(config.excludes, config.includes, top_level=top_level, never=tuple(never))
 
 
 def _interpreter(config: BuildConfig, env: Mapping[str, str]) -> Interpreter:

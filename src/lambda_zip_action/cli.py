@@ -48,6 +48,19 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="compile and compress everything afresh (also: LAMBDA_ZIP_NO_CACHE=1)",
     )
+    add(
+        "--function",
+        action="append",
+        metavar="NAME",
+        help="build only this function of the deploy configuration (template.yaml, "
+        "serverless.yml, cdk.out, *.tf, Chalice, Zappa, [tool.lambda-zip.functions]); "
+        "repeatable (default: every declared function)",
+    )
+    add(
+        "--deploy-config",
+        metavar="FILE",
+        help="the deploy configuration to read when the project holds several",
+    )
     add("--json", action="store_true", help="print the result as one JSON object on stdout")
     # Used by verify's second build; not for users.
     add("--reverse-traversal", action="store_true", help=argparse.SUPPRESS)
@@ -288,12 +301,83 @@ def build_cache_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Path | 
 
 
 def _run_build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    config = config_from_args(args, env)
+    from lambda_zip_action.functions import plan
+
+    the_plan = plan(args.project, given(args), env.get("SOURCE_DATE_EPOCH"),
+                    args.function or (), args.deploy_config)  # fmt: skip
     progress = _Progress(sys.stderr)
     try:
+        if the_plan is not None:
+            return _build_functions(args, env, the_plan, progress)
+        config = config_from_args(args, env)
         return _build_and_report(args, env, config, progress)
     finally:
         progress.close()
+
+
+def _build_functions(
+    args: argparse.Namespace, env: Mapping[str, str], the_plan: Any, progress: _Progress
+) -> int:
+    """Every declared function (or those --function names): build or verify each, then write
+    them all with the index."""
+    from lambda_zip_action.functions import (
+        FunctionBuild,
+        build_functions,
+        function_document,
+        index_document,
+        write_index,
+    )
+
+    cache = build_cache_dir(args, env)
+    checking = args.command == "verify" or args.verify
+    explained: list[str] = []
+    project = the_plan.functions[0].config.project_dir
+    for note in the_plan.deploy.notes:
+        progress(Event("info", note))
+
+    def announce(build: FunctionBuild) -> None:
+        spec = build.spec
+        declared = f", declared in {spec.origin}" if spec.origin else ""
+        progress(Event("stage", f"Function {spec.name} ({spec.tool}{declared})"))
+
+    def run(config: BuildConfig) -> tuple[BuildResult, Any]:
+        if checking:
+            verified = verify(config, env, progress, workers=args.jobs, cache_dir=cache)
+            explained.append(render_verify(verified))
+            layer = verified.layer.second_sha256 if verified.layer is not None else None
+            return verified.first, (verified.reproducible, verified.second_sha256, layer)
+        result = build(config, env, progress, workers=args.jobs, cache_dir=cache,
+                       rebuild_sdists=args.rebuild_sdists,
+                       reverse_traversal=args.reverse_traversal,
+                       rebuild_from_source=tuple(args.rebuild_from_source),
+                       proving_cache=args.proving_cache)  # fmt: skip
+        return result, None
+
+    built = build_functions(the_plan, run, announce)
+    document = index_document(built, the_plan, project)
+    if the_plan.index is not None:
+        write_index(the_plan.index, document)
+    reproducible = all(b.verified is None or b.verified[0] for b in built)
+    if args.json:
+        document["functions"] = [
+            {**result_document(b.result), **function_document(b, project)} for b in built
+        ]
+        if checking:
+            document["reproducible"] = reproducible
+        sys.stdout.write(json.dumps(document, sort_keys=True) + "\n")
+        if not reproducible:
+            sys.stderr.write("".join(explained))
+    else:
+        for index, one in enumerate(built):
+            spec = one.spec.spec
+            handler = f", handler {spec.handler.value}" if spec.handler else ""
+            sys.stdout.write(f"function {spec.name} ({one.result.config.runtime.identifier} "
+                             f"{one.result.config.architecture}{handler})\n"
+                             + render_result(one.result)
+                             + (explained[index] if checking else ""))  # fmt: skip
+        if the_plan.index is not None:
+            sys.stdout.write(f"index {the_plan.index}\n")
+    return 0 if reproducible else 1
 
 
 def _build_and_report(

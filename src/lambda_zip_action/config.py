@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from lambda_zip_action.deploy.model import FunctionSpec
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.markdown import visible
 from lambda_zip_action.options import COMMAND_LINE_ONLY, LIST_OPTIONS, PATH_OPTIONS, SETTINGS
@@ -79,6 +80,13 @@ class BuildConfig:
     notes: tuple[str, ...] = field(default=(), compare=False)
     # How python_version was chosen, for messages that depend on it.
     python_version_reason: str = field(default="", compare=False)
+    # A function its deploy configuration declares: its name, and its handler with where it
+    # was declared ("template.yaml:12"), checked against what the zip holds before writing.
+    function: str | None = field(default=None, compare=False)
+    handler: str | None = field(default=None, compare=False)
+    handler_origin: str = field(default="", compare=False)
+    # The deploy configuration file chosen with --deploy-config, for verify's rebuild.
+    deploy_choice: str | None = field(default=None, compare=False)
 
     @property
     def runtime(self) -> Runtime:
@@ -164,8 +172,14 @@ def make_config(
     project_dir: Path,
     options: Mapping[str, Any],
     source_date_epoch: str | None = None,
+    function: FunctionSpec | None = None,
 ) -> BuildConfig:
-    """Validate flags (`options`, None meaning "not given") over pyproject settings and defaults."""
+    """Validate flags (`options`, None meaning "not given") over pyproject settings and defaults.
+
+    `function`, a function the project's deploy configuration declares, gives the sources (its
+    code directory), the runtime, architecture, dependency file and handler; a flag or setting
+    that contradicts what it declares is an error, since the zip would not be what is deployed.
+    """
     project_dir = project_dir.resolve()
     if not project_dir.is_dir():
         raise ConfigError(f"The project directory {project_dir} does not exist.")
@@ -173,12 +187,15 @@ def make_config(
     merged: dict[str, Any] = {**settings, **{k: v for k, v in options.items() if v is not None}}
     problems: list[str] = []
     notes: list[str] = []
+    if function is not None:
+        _declared(function, merged, problems, notes)
 
     given_version = merged.get("python_version")
+    given_by = merged.pop("python_version_by", "the python-version setting")
     chosen = target_python(project_dir, None if given_version is None else str(given_version),
-                           problems)  # fmt: skip
+                           problems, given_by)  # fmt: skip
     python_version = chosen.value
-    if given_version is None:
+    if given_version is None or function is not None:
         notes.append(chosen.reason)
     if python_version not in RUNTIMES:
         problems.append(
@@ -230,8 +247,11 @@ def make_config(
             problems.append(f"source {source} is not a directory")
 
     requirements = _requirements(project_dir, merged.get("requirements"), problems, notes)
+    if function is not None:
+        _unused_dependency_files(function, requirements, problems)
 
-    output = _absolute(merged.get("output") or project_dir / "dist" / "lambda.zip")
+    default_name = f"{function.name}.zip" if function is not None else "lambda.zip"
+    output = _absolute(merged.get("output") or project_dir / "dist" / default_name)
     manifest = _absolute(merged.get("manifest") or output.with_name(output.name + ".manifest.json"))
     for key, path in (("output", output), ("manifest", manifest)):
         # A default (or pyproject) path may lead out through a symlink the checkout holds.
@@ -278,7 +298,71 @@ def make_config(
         layer_manifest=layer_manifest,
         notes=tuple(notes),
         python_version_reason=chosen.reason,
+        function=function.name if function is not None else None,
+        handler=function.handler.value if function and function.handler else None,
+        handler_origin=str(function.handler.origin) if function and function.handler else "",
     )
+
+
+def _declared(
+    function: FunctionSpec, merged: dict[str, Any], problems: list[str], notes: list[str]
+) -> None:
+    """Put what `function` declares into `merged`; a flag or setting that disagrees is a problem."""
+    name = visible(function.name)
+    if function.runtime is not None:
+        declared = function.runtime.value.removeprefix("python")
+        given = merged.get("python_version")
+        if given is not None and str(given) != declared:
+            problems.append(
+                f"{function.runtime.origin} declares {visible(function.runtime.value)} for "
+                f"{name}, but python-version is {visible(str(given))}: the zip would carry "
+                "bytecode that runtime never uses; drop the setting or change the declaration"
+            )
+        merged["python_version"] = declared
+        merged["python_version_by"] = f"declared for {name} in {function.runtime.origin}"
+    if function.architecture is not None:
+        declared = function.architecture.value
+        given = merged.get("architecture")
+        if given is not None and {"aarch64": "arm64"}.get(str(given), str(given)) != declared:
+            problems.append(
+                f"{function.architecture.origin} declares the {visible(declared)} architecture "
+                f"for {name}, but architecture is {visible(str(given))}: native wheels would "
+                "not load there; drop the setting or change the declaration"
+            )
+        merged["architecture"] = declared
+        notes.append(
+            f"architecture {visible(declared)}: declared in {function.architecture.origin}"
+        )
+    merged["sources"] = [function.code_dir]
+    notes.append(f"function {name}: code from {function.code_dir}"
+                 + (f", declared in {function.origin}" if function.origin else ""))  # fmt: skip
+    if function.requirements is not None and merged.get("requirements") is None:
+        merged["requirements"] = function.requirements
+    # Deduplicated, so that verify's rebuild, given the merged lists, merges to the same.
+    merged["excludes"] = list(dict.fromkeys([*(merged.get("excludes") or ()), *function.excludes]))
+    merged["includes"] = list(dict.fromkeys([*(merged.get("includes") or ()), *function.includes]))
+    notes.extend(function.notes)
+
+
+DEPENDENCY_FILES = ("requirements.txt", "uv.lock", "poetry.lock", "Pipfile.lock", "pyproject.toml")
+
+
+def _unused_dependency_files(
+    function: FunctionSpec, requirements: Path | None, problems: list[str]
+) -> None:
+    """A dependency file in the function's code directory that the build would not install."""
+    for name in DEPENDENCY_FILES:
+        candidate = function.code_dir / name
+        if not candidate.is_file() or (requirements is not None and candidate == requirements):
+            continue
+        if name == "pyproject.toml" and not _has_project_dependencies(candidate):
+            continue
+        using = f"installs {requirements}" if requirements is not None else "installs nothing"
+        problems.append(
+            f"{visible(str(candidate))} lies in the code directory of {visible(function.name)}, "
+            f"but the build {using}: its dependencies would be missing from the zip; name it "
+            "with requirements in [tool.lambda-zip.functions] (or --requirements), or remove it"
+        )
 
 
 def _requirements(

@@ -135,19 +135,26 @@ def pinned_version(project_dir: Path) -> str | None:
     return None
 
 
-def target_python(project_dir: Path, given: str | None, problems: list[str]) -> Choice:
-    """The Lambda runtime to build for: `given` (a flag or setting), else from the project."""
+def target_python(
+    project_dir: Path,
+    given: str | None,
+    problems: list[str],
+    given_by: str = "the python-version setting",
+) -> Choice:
+    """The Lambda runtime to build for: `given` (a flag, setting or deploy declaration, as
+    `given_by` says), else from the project."""
     data = pyproject(project_dir)
     bound = requires_python(project_dir, data)
     change = "choose another with --python-version or [tool.lambda-zip] python-version"
     if given is not None:
         if bound is not None and given in RUNTIMES and not admits(bound[0], given):
             problems.append(
-                f"python version {given} is outside the project's {bound[1]}: the lock was "
-                "resolved for those versions, and installers would look for wheels that were "
-                "never locked; choose a version inside it, or change requires-python"
+                f"python version {given} is outside the project's {bound[1]} (python{given}: "
+                f"{given_by}): the lock was resolved for those versions, and installers would "
+                "look for wheels that were never locked; choose a version inside it, or change "
+                "requires-python"
             )
-        return Choice(given, f"python{given}: the python-version setting")
+        return Choice(given, f"python{given}: {given_by}")
     pinned = pinned_version(project_dir)
     candidates = [v for v in RUNTIMES if bound is None or admits(bound[0], v)]
     if bound is not None and not candidates:

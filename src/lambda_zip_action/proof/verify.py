@@ -209,9 +209,17 @@ def rebuild_invocation(
     }
     if config.split:
         overrides["layer_output"] = _rebuilt_layer(output)
+    selection: list[str] = []
+    if config.function is not None:
+        # The rebuild reads the same deploy configuration: the function's sources and rules
+        # come from there, as in the first build.
+        overrides["sources"] = None
+        selection = ["--function", config.function]
+        if config.deploy_choice is not None:
+            selection += ["--deploy-config", config.deploy_choice]
     command = [
         *self_command(), "build", "--project", str(config.project_dir),
-        *rebuild_arguments(config, overrides),
+        *rebuild_arguments(config, overrides), *selection,
         "--jobs", str(rebuild_workers(workers)),
         "--reverse-traversal", "--rebuild-sdists", "--json",
         *(["--cache-dir", str(cache_dir), "--proving-cache"] if cache_dir else ["--no-cache"]),
@@ -297,6 +305,8 @@ class _Rebuild:
                 f"not reproducible: {err.strip().splitlines()[-1:] or code}"
             )
         document = json.loads(out)
+        if "functions" in document:
+            document = document["functions"][0]
         fresh = tuple(
             FreshGroup(
                 str(group["key"]),
