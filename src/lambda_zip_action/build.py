@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import shutil
 import sys
 import tempfile
@@ -28,7 +29,7 @@ from lambda_zip_action.errors import InterpreterError, SourceError
 from lambda_zip_action.etags import S3ETags
 from lambda_zip_action.events import Event, Listener, ignore
 from lambda_zip_action.handler import check_handler
-from lambda_zip_action.install import install, installer_environment
+from lambda_zip_action.install import InstallResult, install, installer_environment
 from lambda_zip_action.installed_tree import Distribution
 from lambda_zip_action.installers import InstallRequest, UvInstaller, make_installer
 from lambda_zip_action.interpreter import Interpreter, find_interpreter, probe
@@ -78,6 +79,7 @@ def build(
     rebuild_from_source: tuple[str, ...] = (),
     on_inputs_read: Callable[[Path], None] | None = None,
     proving_cache: bool = False,
+    shared: SharedWork | None = None,
 ) -> BuildResult:
     """Build the zip and manifest described by `config`; `env` is the environment for tools.
 
@@ -107,73 +109,37 @@ def build(
             "compare content digests, or build where Python links the reference zlib"
         )
 
-    interpreter = _interpreter(config, env)
+    if shared is None:
+        interpreter = _interpreter(config, env)
+    else:
+        interpreter = shared.interpreters.get((config.python_version, config.python)) or (
+            shared.interpreters.setdefault((config.python_version, config.python),
+                                           _interpreter(config, env)))  # fmt: skip
     runtime = config.runtime
     tool_env = installer_environment(env)
     work = Path(tempfile.mkdtemp(prefix="lambda-zip-", dir=config.temp_root))
     try:
-        on_event(Event("stage", f"Reading {_describe(config.requirements)}"))
-        uv = UvInstaller(tool_env)
-        requirements = load_requirements(
-            config.requirements,
-            runtime.marker_environment(config.architecture),
-            uv.export_lock,
-            repository_root(config.project_dir),
-        )
-        if requirements.unpinned:
-            shown = ", ".join(requirements.unpinned[:5])
-            warn(
-                f"{len(requirements.unpinned)} requirement(s) are not pinned ({shown}): the "
-                "package can change without a commit. Lock them (uv lock, poetry lock, or "
-                "uv pip compile --generate-hashes); the manifest records what was installed"
-            )
-
-        on_event(
-            Event(
-                "stage",
-                f"Installing dependencies with {config.installer} for {runtime.identifier} "
-                f"{config.architecture}",
-            )
-        )
-        installer = make_installer(config.installer, tool_env, interpreter.path)
-        dependencies = work / "dependencies"
-        installed = install(
-            installer,
-            InstallRequest(
-                requirements,
-                runtime,
-                config.architecture,
-                interpreter.path,
-                dependencies,
-                rebuild_sdists=rebuild_sdists,
-                rebuild_from_source=rebuild_from_source,
-                no_build=config.no_build,
-            ),
-        )
-        if not requirements.locked:
-            named = requirements.names()
-            loose = [
-                f"{d.name} {d.version}" for d in installed.distributions if d.name not in named
-            ]
-            if loose:
-                warn(
-                    f"{_describe(config.requirements)} does not pin {len(loose)} of the "
-                    f"distributions installed ({', '.join(loose[:5])}"
-                    f"{', ...' if len(loose) > 5 else ''}): they resolve afresh on every build, "
-                    "so a later build can differ without a commit. Lock the whole closure "
-                    "(uv pip compile --generate-hashes, uv lock or poetry lock)"
-                )
-        if installed.built_from_source:
-            warn(
-                f"built on this machine from source (an sdist or a local directory), running "
-                f"their build scripts: {', '.join(installed.built_from_source)}; --no-build "
-                "refuses them"
-            )
+        key = _install_key(config, interpreter, rebuild_sdists, rebuild_from_source,
+                           reverse_traversal)  # fmt: skip
+        done = shared.installs.get(key) if shared is not None else None
+        if done is None:
+            target = (shared.directory / f"dependencies-{len(shared.installs)}"
+                      if shared is not None else work / "dependencies")  # fmt: skip
+            done = _install(config, interpreter, tool_env, target, on_event, rebuild_sdists,
+                            rebuild_from_source, reverse_traversal)  # fmt: skip
+            if shared is not None:
+                shared.installs[key] = done
+        else:
+            on_event(Event("info", f"dependencies from {_describe(config.requirements)} as "
+                                   "installed for an earlier function of this build"))  # fmt: skip
+        for message in done.warnings:
+            warn(message)
+        requirements, installed, dependencies = done.requirements, done.result, done.directory
 
         on_event(Event("stage", "Staging sources"))
         layer_files = (config.layer_output, config.layer_manifest)
         never_pack = (config.output, config.manifest, *(p for p in layer_files if p is not None))
-        groups = [collect(dependencies, "dependency", reverse=reverse_traversal)]
+        groups = [list(done.staged)]
         groups += [
             collect(src, "source", source_rules(config, src), never_pack, reverse=reverse_traversal)
             for src in config.sources
@@ -279,6 +245,120 @@ def build(
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@dataclass
+class _Installed:
+    """A dependency set installed, normalised and staged, with what its install warned of."""
+
+    requirements: RequirementSet
+    result: InstallResult
+    directory: Path
+    staged: tuple[StagedFile, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass
+class SharedWork:
+    """What the builds of one command share (every function of a deploy configuration): each
+    interpreter is found once, and each dependency set installed, normalised and staged once,
+    into `directory`, which lives until the command ends. Nothing shared changes a byte: a
+    function's zip is the one its own build would write."""
+
+    directory: Path
+    interpreters: dict[tuple[str, Path | None], Interpreter] = field(default_factory=dict)
+    installs: dict[tuple[object, ...], _Installed] = field(default_factory=dict)
+
+
+def _install_key(
+    config: BuildConfig,
+    interpreter: Interpreter,
+    rebuild_sdists: bool,
+    rebuild_from_source: tuple[str, ...],
+    reverse_traversal: bool,
+) -> tuple[object, ...]:
+    """Everything an install and its staging depend on, the dependency file's bytes included."""
+    content = None
+    if config.requirements is not None:
+        try:
+            content = hashlib.sha256(config.requirements.read_bytes()).hexdigest()
+        except OSError:
+            content = None
+    return (config.requirements, content, config.project_dir, config.python_version,
+            config.architecture, config.installer, config.no_build, interpreter.path,
+            rebuild_sdists, rebuild_from_source, reverse_traversal)  # fmt: skip
+
+
+def _install(
+    config: BuildConfig,
+    interpreter: Interpreter,
+    tool_env: dict[str, str],
+    dependencies: Path,
+    on_event: Listener,
+    rebuild_sdists: bool,
+    rebuild_from_source: tuple[str, ...],
+    reverse_traversal: bool,
+) -> _Installed:
+    """Read the dependency file, install it into `dependencies` and stage what was installed."""
+    runtime = config.runtime
+    warnings: list[str] = []
+    on_event(Event("stage", f"Reading {_describe(config.requirements)}"))
+    uv = UvInstaller(tool_env)
+    requirements = load_requirements(
+        config.requirements,
+        runtime.marker_environment(config.architecture),
+        uv.export_lock,
+        repository_root(config.project_dir),
+    )
+    if requirements.unpinned:
+        shown = ", ".join(requirements.unpinned[:5])
+        warnings.append(
+            f"{len(requirements.unpinned)} requirement(s) are not pinned ({shown}): the "
+            "package can change without a commit. Lock them (uv lock, poetry lock, or "
+            "uv pip compile --generate-hashes); the manifest records what was installed"
+        )
+
+    on_event(
+        Event(
+            "stage",
+            f"Installing dependencies with {config.installer} for {runtime.identifier} "
+            f"{config.architecture}",
+        )
+    )
+    installer = make_installer(config.installer, tool_env, interpreter.path)
+    installed = install(
+        installer,
+        InstallRequest(
+            requirements,
+            runtime,
+            config.architecture,
+            interpreter.path,
+            dependencies,
+            rebuild_sdists=rebuild_sdists,
+            rebuild_from_source=rebuild_from_source,
+            no_build=config.no_build,
+        ),
+    )
+    if not requirements.locked:
+        named = requirements.names()
+        loose = [f"{d.name} {d.version}" for d in installed.distributions if d.name not in named]
+        if loose:
+            warnings.append(
+                f"{_describe(config.requirements)} does not pin {len(loose)} of the "
+                f"distributions installed ({', '.join(loose[:5])}"
+                f"{', ...' if len(loose) > 5 else ''}): they resolve afresh on every build, "
+                "so a later build can differ without a commit. Lock the whole closure "
+                "(uv pip compile --generate-hashes, uv lock or poetry lock)"
+            )
+    if installed.built_from_source:
+        warnings.append(
+            f"built on this machine from source (an sdist or a local directory), running "
+            f"their build scripts: {', '.join(installed.built_from_source)}; --no-build "
+            "refuses them"
+        )
+
+    staged = collect(dependencies, "dependency", reverse=reverse_traversal)
+    return _Installed(requirements, installed, dependencies, tuple(staged), tuple(warnings))
 
 
 def _private_sources(entries: list[StagedFile], directory: Path) -> list[StagedFile]:

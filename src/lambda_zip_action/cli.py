@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from lambda_zip_action import __version__
-from lambda_zip_action.build import BuildResult, build
+from lambda_zip_action.build import BuildResult, SharedWork, build
 from lambda_zip_action.config import BuildConfig, make_config
 from lambda_zip_action.errors import LambdaZipError
 from lambda_zip_action.escape import plain
@@ -340,9 +342,12 @@ def _build_functions(
         declared = f", declared in {spec.origin}" if spec.origin else ""
         progress(Event("stage", f"Function {spec.name} ({spec.tool}{declared})"))
 
+    shared = SharedWork(Path(tempfile.mkdtemp(prefix="lambda-zip-shared-")))
+
     def run(config: BuildConfig) -> tuple[BuildResult, Any]:
         if checking:
-            verified = verify(config, env, progress, workers=args.jobs, cache_dir=cache)
+            verified = verify(config, env, progress, workers=args.jobs, cache_dir=cache,
+                              shared=shared)  # fmt: skip
             explained.append(render_verify(verified))
             layer = verified.layer.second_sha256 if verified.layer is not None else None
             return verified.first, (verified.reproducible, verified.second_sha256, layer)
@@ -350,10 +355,13 @@ def _build_functions(
                        rebuild_sdists=args.rebuild_sdists,
                        reverse_traversal=args.reverse_traversal,
                        rebuild_from_source=tuple(args.rebuild_from_source),
-                       proving_cache=args.proving_cache)  # fmt: skip
+                       proving_cache=args.proving_cache, shared=shared)  # fmt: skip
         return result, None
 
-    built = build_functions(the_plan, run, announce)
+    try:
+        built = build_functions(the_plan, run, announce)
+    finally:
+        shutil.rmtree(shared.directory, ignore_errors=True)
     document = index_document(built, the_plan, project)
     if the_plan.index is not None:
         write_index(the_plan.index, document)

@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambda_zip_action.build import BuildResult, build
+from lambda_zip_action.build import BuildResult, SharedWork, build
 from lambda_zip_action.bytecode_cache import FreshGroup, mark_proven, remove_contradicted
 from lambda_zip_action.compile import default_workers
 from lambda_zip_action.config import BuildConfig
@@ -90,6 +90,7 @@ def verify(
     on_event: Listener = ignore,
     workers: int | None = None,
     cache_dir: Path | None = None,
+    shared: SharedWork | None = None,
 ) -> VerifyResult:
     """Build, then rebuild in a separate process set up to differ, then compare.
 
@@ -111,7 +112,7 @@ def verify(
 
     try:
         first = build(config, env, on_event, workers, cache_dir=cache_dir,
-                      on_inputs_read=start_alongside)  # fmt: skip
+                      on_inputs_read=start_alongside, shared=shared)  # fmt: skip
         if rebuild is None:
             on_event(Event("stage", "Rebuilding from scratch in a different environment to "
                                     "verify"))  # fmt: skip
