@@ -22,6 +22,7 @@ from actions_toolkit import core  # type: ignore[import-untyped]
 
 from lambda_zip_action.config import make_config
 from lambda_zip_action.errors import ConfigError, LambdaZipError
+from lambda_zip_action.functions import plan
 from lambda_zip_action.github.baseline import baseline_sha256, compare_packages
 from lambda_zip_action.github.comments import (
     CommentResult,
@@ -30,6 +31,7 @@ from lambda_zip_action.github.comments import (
     upsert_sticky_comment,
 )
 from lambda_zip_action.github.errors import GitHubError, ReadOnlyTokenError
+from lambda_zip_action.github.functions import run_functions
 from lambda_zip_action.github.inputs import (
     ActionInputs,
     build_options,
@@ -81,6 +83,14 @@ def run_action(env: Mapping[str, str]) -> Outcome:
     env = {name: value for name, value in env.items() if name != "INPUT_GITHUB_TOKEN"}
     workspace = Path(env.get("GITHUB_WORKSPACE") or Path.cwd())
     project = (workspace / inputs.working_directory).resolve()
+    the_plan = plan(project, build_options(inputs, project), env.get("SOURCE_DATE_EPOCH"),
+                    inputs.functions, inputs.deploy_config)  # fmt: skip
+    if the_plan is not None:
+        outputs, text, reproducible = run_functions(inputs, env, workspace, the_plan)
+        write_summary(env, text)
+        for name, value in outputs.items():
+            set_output(env, name, value)
+        return Outcome(outputs, text, reproducible, maybe_comment(inputs, env, text))
     config = make_config(project, build_options(inputs, project), env.get("SOURCE_DATE_EPOCH"))
     within_workspace(config, workspace)
     config = ensure_interpreter(config, env)

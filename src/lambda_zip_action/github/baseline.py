@@ -19,6 +19,8 @@ from actions_toolkit import core  # type: ignore[import-untyped]
 
 from lambda_zip_action.build import BuildResult
 from lambda_zip_action.config import BuildConfig, make_config
+from lambda_zip_action.deploy import discover
+from lambda_zip_action.deploy.model import FunctionSpec
 from lambda_zip_action.deploy_output import etag_comparison
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.etags import S3ETags
@@ -187,7 +189,8 @@ def build_baseline(
         if config.layer_output is not None:
             options["layer_output"] = scratch / "baseline" / config.layer_output.name
         options["python"] = config.python
-        base_config = make_config(base_project, options, env.get("SOURCE_DATE_EPOCH"))
+        base_config = make_config(base_project, options, env.get("SOURCE_DATE_EPOCH"),
+                                  _base_function(base_project, config))  # fmt: skip
         return run_pipeline(
             base_config, env, verify_build=inputs.verify, title=f"Baseline: {commit[:12]}"
         )
@@ -199,6 +202,17 @@ def build_baseline(
             capture_output=True,
             check=False,
         )
+
+
+def _base_function(base_project: Path, config: BuildConfig) -> FunctionSpec | None:
+    """The function `config` builds, as the base commit declares it (None: not a function)."""
+    if config.function is None:
+        return None
+    declared = discover(base_project, config.deploy_choice)
+    for spec in declared.functions if declared is not None else ():
+        if spec.name == config.function:
+            return spec
+    raise ConfigError(f"the base commit declares no function {config.function}: it is new")
 
 
 def _resolve_commit(ref: str, top: Path, env: Mapping[str, str]) -> str:

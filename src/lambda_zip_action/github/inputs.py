@@ -39,6 +39,10 @@ class ActionInputs:
     # default applies), except `no_build`, which is always there (default true).
     build: Mapping[str, Any] = field(default_factory=lambda: {"no_build": True})
     layer_compare_to: str | None = None
+    # Functions of the deploy configuration to build (empty: every one), and which
+    # configuration file to read when the project holds several.
+    functions: tuple[str, ...] = ()
+    deploy_config: str | None = None
 
     @property
     def split(self) -> bool:
@@ -83,6 +87,8 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         comment_author=_input(env, "comment-author") or None,
         build={"no_build": True, **_build_inputs(env, problems)},
         layer_compare_to=_input(env, "layer-compare-to") or None,
+        functions=tuple(_input(env, "function").replace(",", " ").split()),
+        deploy_config=_input(env, "deploy-config") or None,
     )
     if inputs.compare_to and inputs.baseline_ref:
         problems.append("give compare-to or baseline-ref, not both")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from actions_toolkit import core  # type: ignore[import-untyped]
 
-from lambda_zip_action.build import BuildResult, build
+from lambda_zip_action.build import BuildResult, SharedWork, build
 from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.errors import InterpreterError
 from lambda_zip_action.github.runner import group, log, show_event
@@ -68,12 +68,17 @@ class Built:
 
 
 def run_pipeline(
-    config: BuildConfig, env: Mapping[str, str], *, verify_build: bool, title: str
+    config: BuildConfig,
+    env: Mapping[str, str],
+    *,
+    verify_build: bool,
+    title: str,
+    shared: SharedWork | None = None,
 ) -> Built:
     """Build, or build and verify, inside the log group `title`."""
     with group(title):
         if verify_build:
-            verified = verify(config, env, show_event)
+            verified = verify(config, env, show_event, shared=shared)
             log(render_verify(verified).rstrip("\n"))
             return Built(verified.first, verified.reproducible)
-        return Built(build(config, env, show_event), None)
+        return Built(build(config, env, show_event, shared=shared), None)

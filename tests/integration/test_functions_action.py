@@ -1,0 +1,96 @@
+"""The Action on a project whose deploy configuration declares several functions.
+
+examples/sam-app in a workspace, the Action run in process with the loopback fake of GitHub's
+API: every function built, one JSON output keyed by function, the index, one sticky comment
+with a row per function; compare-to, which names one package, is refused for two.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lambda_zip_action import cli
+from lambda_zip_action.github.comments import marker_for
+
+import support
+from fake_github import BOT_LOGIN, BOT_TOKEN, FakeGitHub, fake_github
+
+REPO = "octo/app"
+PR = 7
+EXAMPLE = Path(__file__).parents[2] / "examples" / "sam-app"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGitHub]:
+    with fake_github() as server:
+        server.add_repository(REPO, issues=(PR,))
+        yield server
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    shutil.copytree(EXAMPLE, tmp_path / "workspace" / "sam-app")
+    return tmp_path / "workspace"
+
+
+def _env(tmp_path: Path, workspace: Path, **inputs: str) -> dict[str, str]:
+    env = support.tool_env(GITHUB_TOKEN=None)
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"number": PR, "pull_request": {"number": PR}}))
+    env.update(
+        GITHUB_WORKSPACE=str(workspace),
+        RUNNER_TEMP=str(tmp_path),
+        GITHUB_OUTPUT=str(tmp_path / "output.txt"),
+        GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
+        GITHUB_REPOSITORY=REPO,
+        GITHUB_ACTIONS="true",
+        GITHUB_EVENT_NAME="pull_request",
+        GITHUB_EVENT_PATH=str(event),
+        INPUT_WORKING_DIRECTORY="sam-app",
+    )
+    for name, value in inputs.items():
+        env["INPUT_" + name.upper()] = value
+    return env
+
+
+def test_the_action_builds_every_declared_function_and_comments_once(
+    tmp_path: Path, workspace: Path, fake: FakeGitHub
+) -> None:
+    env = _env(tmp_path, workspace, verify="true", github_token=BOT_TOKEN, name="orders-api")
+    env["GITHUB_API_URL"] = fake.url
+
+    assert cli.main(["action"], env) == 0
+
+    outputs = support.read_action_outputs(tmp_path / "output.txt")
+    functions = json.loads(outputs["functions"])
+    assert sorted(functions) == ["HelloFunction", "OrdersFunction"]
+    index = json.loads(Path(outputs["index"]).read_text())
+    for row in index["functions"]:
+        one = functions[row["name"]]
+        assert one["sha256"] == row["sha256"] and Path(one["path"]).is_file()
+        assert one["reproducible"] == "true"
+    assert outputs["reproducible"] == "true"
+    assert outputs["sha256"] == ""  # several functions: the one-package outputs stay empty
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.startswith("### Lambda functions orders-api: 0 of 2 functions changed, 2 ")
+    assert "| OrdersFunction | python3.12 arm64 | new |" in summary
+    [ours] = [c for c in fake.comments(REPO, PR) if c.login == BOT_LOGIN]
+    assert ours.body == f"{marker_for('orders-api')}\n{summary}"
+
+
+def test_compare_to_names_one_package_and_is_refused_for_several(
+    tmp_path: Path, workspace: Path
+) -> None:
+    env = _env(tmp_path, workspace, verify="false", compare_to="0" * 64, comment="false")
+    assert cli.main(["action"], env) == 2
+    assert not (workspace / "sam-app" / "dist").exists()
+    env["INPUT_FUNCTION"] = "HelloFunction"
+    assert cli.main(["action"], env) == 0
+    outputs = support.read_action_outputs(tmp_path / "output.txt")
+    assert outputs["changed"] == "true" and len(outputs["sha256"]) == 64
+    assert sorted(json.loads(outputs["functions"])) == ["HelloFunction"]
