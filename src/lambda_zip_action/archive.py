@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from lambda_zip_action.deflate_cache import DeflateCache
 from lambda_zip_action.deflate_cache import compressor as deflate_with
@@ -82,17 +82,41 @@ def content_digest(entries: Sequence[WrittenEntry]) -> str:
 
 
 class _HashingWriter:
+    """Writes and hashes the zip's bytes, gathered into chunks of about FLUSH_BYTES: a header
+    of a few dozen bytes hashed and written on its own costs more than its bytes do."""
+
+    FLUSH_BYTES = 1 << 20
+
     def __init__(self, raw: BinaryIO) -> None:
         self.raw = raw
         self.sha256 = hashlib.sha256()
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.offset = 0
+        self.pending: list[bytes] = []
+        self.pending_size = 0
 
     def write(self, data: bytes) -> None:
+        self.offset += len(data)
+        if len(data) >= self.FLUSH_BYTES:  # a big file's data: never copied into a chunk
+            self.flush()
+            self._emit(data)
+            return
+        self.pending.append(data)
+        self.pending_size += len(data)
+        if self.pending_size >= self.FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write and hash what is pending; the digests are complete only after this."""
+        if self.pending:
+            chunk = b"".join(self.pending)
+            self.pending, self.pending_size = [], 0
+            self._emit(chunk)
+
+    def _emit(self, data: bytes) -> None:
         self.raw.write(data)
         self.sha256.update(data)
         self.md5.update(data)
-        self.offset += len(data)
 
 
 @dataclass(frozen=True)
@@ -190,9 +214,36 @@ def _batches(entries: Sequence[StagedFile]) -> Iterator[list[StagedFile]]:
 
 
 def _pack_batch(
-    batch: list[StagedFile], level: int, cache: DeflateCache | None
+    batch: list[StagedFile],
+    level: int,
+    cache: DeflateCache | None,
+    memo: dict[tuple[object, ...], _Packed] | None = None,
 ) -> list[_Packed | None]:
-    return [None if entry.path is None else _pack(entry.path, level, cache) for entry in batch]
+    if memo is None:
+        return [None if entry.path is None else _pack(entry.path, level, cache) for entry in batch]
+    packed: list[_Packed | None] = []
+    for entry in batch:
+        if entry.path is None:
+            packed.append(None)
+            continue
+        key = _memo_key(entry.path, level)
+        hit = memo.get(key) if key is not None else None
+        if hit is None:
+            hit = _pack(entry.path, level, cache)
+            if key is not None and key == _memo_key(entry.path, level):
+                memo[key] = hit
+        packed.append(hit)
+    return packed
+
+
+def _memo_key(path: Path, level: int) -> tuple[object, ...] | None:
+    """A file as it is now (path, size, times, inode) at a level: the memo's key."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return (str(path), level, status.st_size, status.st_mtime_ns, status.st_ctime_ns,
+            status.st_ino, status.st_dev)  # fmt: skip
 
 
 def write_zip(
@@ -203,6 +254,7 @@ def write_zip(
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
     cache: DeflateCache | None = None,
+    memo: dict[tuple[object, ...], Any] | None = None,
 ) -> ArchiveResult:
     """Write `entries` (already sorted by UTF-8 name) as a zip to the seekable stream `out`.
 
@@ -224,7 +276,7 @@ def write_zip(
                 batch = next(batches, None)
                 if batch is None:
                     return
-                pending.append((batch, pool.submit(_pack_batch, batch, level, cache)))
+                pending.append((batch, pool.submit(_pack_batch, batch, level, cache, memo)))
 
         refill()
         while pending:
@@ -245,6 +297,7 @@ def write_zip(
             if progress is not None:
                 progress(len(written), len(entries))
     _write_end(writer, central)
+    writer.flush()
     return ArchiveResult(
         entries=tuple(written),
         sha256=writer.sha256.hexdigest(),

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from lambda_zip_action.archive import (
     ArchiveResult,
@@ -192,7 +192,8 @@ def build(
                     interpreter.path,
                     runtime.cache_tag,
                     task_root(cast("Layout", package.layout)),
-                    work / f"bytecode-{index}",
+                    work / f"bytecode-{index}" if shared is None
+                    else shared.directory_for("bytecode"),
                     config.source_invalidation,
                     env,
                     workers,
@@ -204,6 +205,7 @@ def build(
                                         proven_only=proving_cache)
                     if cache_dir is not None
                     else None,
+                    memo=shared.bytecode if shared is not None else None,
                 )  # fmt: skip
                 bytecode_groups += compiled.groups
                 fresh_groups += compiled.fresh
@@ -222,7 +224,8 @@ def build(
         on_event(Event("stage", "Writing " + " and ".join(str(p.output) for p in packages)))
         artifacts = write_outputs(config, packages, requirements, interpreter,
                            installed.installer, installed.installer_version, dependencies,
-                           workers, on_event, cache_dir, proving_cache)  # fmt: skip
+                           workers, on_event, cache_dir, proving_cache,
+                           shared.packed if shared is not None else None)  # fmt: skip
         for artifact in artifacts:
             if artifact.sizes.problems:
                 warn(artifact.sizes.describe())
@@ -268,6 +271,15 @@ class SharedWork:
     directory: Path
     interpreters: dict[tuple[str, Path | None], Interpreter] = field(default_factory=dict)
     installs: dict[tuple[object, ...], _Installed] = field(default_factory=dict)
+    # Bytecode groups compiled, by key (compile.compile_entries' memo), and deflated files by
+    # path and stat (archive.write_zip's memo).
+    bytecode: dict[str, tuple[list[tuple[str, str]], dict[str, Path]]] = field(default_factory=dict)
+    packed: dict[tuple[object, ...], Any] = field(default_factory=dict)
+    counter: int = 0
+
+    def directory_for(self, kind: str) -> Path:
+        self.counter += 1
+        return self.directory / f"{kind}-{self.counter}"
 
 
 def _install_key(

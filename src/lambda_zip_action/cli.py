@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -69,6 +70,7 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
     add("--rebuild-sdists", action="store_true", help=argparse.SUPPRESS)
     add("--rebuild-from-source", action="append", default=[], help=argparse.SUPPRESS)
     add("--proving-cache", action="store_true", help=argparse.SUPPRESS)
+    add("--rebuild-into", type=Path, help=argparse.SUPPRESS)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -306,7 +308,7 @@ def _run_build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from lambda_zip_action.functions import plan
 
     the_plan = plan(args.project, given(args), env.get("SOURCE_DATE_EPOCH"),
-                    args.function or (), args.deploy_config)  # fmt: skip
+                    args.function or (), args.deploy_config, args.rebuild_into)  # fmt: skip
     progress = _Progress(sys.stderr)
     try:
         if the_plan is not None:
@@ -345,12 +347,6 @@ def _build_functions(
     shared = SharedWork(Path(tempfile.mkdtemp(prefix="lambda-zip-shared-")))
 
     def run(config: BuildConfig) -> tuple[BuildResult, Any]:
-        if checking:
-            verified = verify(config, env, progress, workers=args.jobs, cache_dir=cache,
-                              shared=shared)  # fmt: skip
-            explained.append(render_verify(verified))
-            layer = verified.layer.second_sha256 if verified.layer is not None else None
-            return verified.first, (verified.reproducible, verified.second_sha256, layer)
         result = build(config, env, progress, workers=args.jobs, cache_dir=cache,
                        rebuild_sdists=args.rebuild_sdists,
                        reverse_traversal=args.reverse_traversal,
@@ -359,7 +355,18 @@ def _build_functions(
         return result, None
 
     try:
-        built = build_functions(the_plan, run, announce)
+        if checking:
+            from lambda_zip_action.proof.verify_functions import verify_functions
+
+            built = []
+            for one, verified in verify_functions(the_plan, given(args), env, progress,
+                                                  args.jobs, cache, shared, announce):  # fmt: skip
+                explained.append(render_verify(verified))
+                layer = verified.layer.second_sha256 if verified.layer is not None else None
+                built.append(dataclasses.replace(one, verified=(
+                    verified.reproducible, verified.second_sha256, layer)))  # fmt: skip
+        else:
+            built = build_functions(the_plan, run, announce)
     finally:
         shutil.rmtree(shared.directory, ignore_errors=True)
     document = index_document(built, the_plan, project)

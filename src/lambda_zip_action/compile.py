@@ -115,8 +115,14 @@ def compile_entries(
     progress: Callable[[int, int], None] | None = None,
     reverse: bool = False,
     cache: BytecodeCache | None = None,
+    memo: dict[str, tuple[list[tuple[str, str]], dict[str, Path]]] | None = None,
 ) -> CompileResult:
-    """Compile every `.py` entry; return the .pyc entries, to be merged into the archive."""
+    """Compile every `.py` entry; return the .pyc entries, to be merged into the archive.
+
+    `memo` holds the groups compiled (or taken from the cache) by earlier builds of this
+    process, by key, with their outputs: a group with the same key (the same sources at the
+    same runtime paths, the same interpreter and rules) is not compiled again. Its outputs must
+    outlive those builds (build.SharedWork keeps them)."""
     jobs = _jobs(entries, cache_tag, runtime_root, output_dir, source_invalidation)
     groups = group_jobs(jobs)
     scratch = output_dir.parent / "compile-cwd"
@@ -126,6 +132,8 @@ def compile_entries(
 
     def compile_group(group: list[_Job]) -> tuple[list[tuple[str, str]], list[str | None]]:
         """The group's failures, and the sha256 of each source as the compiler read it."""
+        for directory in sorted({job.output.parent for job in group}):
+            directory.mkdir(parents=True, exist_ok=True)
         payload = json.dumps(
             [[str(j.entry.path), j.runtime_path, str(j.output), j.invalidation] for j in group]
         )
@@ -152,12 +160,18 @@ def compile_entries(
 
     def run(group: list[_Job]) -> tuple[list[tuple[str, str]], dict[str, Path]]:
         nonlocal done, cached
-        sources = source_hashes(group) if cache is not None else None
+        keyed = cache is not None or memo is not None
+        sources = source_hashes(group) if keyed else None
         key = None
-        if cache is not None and sources is not None:
-            key = group_key(cache.identity, interpreter, group, sources)
+        if keyed and sources is not None:
+            # Without a cache the key serves the memo only, within this process, where one path
+            # is one interpreter.
+            identity = cache.identity if cache is not None else str(interpreter)
+            key = group_key(identity, interpreter, group, sources)
         hit = cache.load(key, group) if cache is not None and key is not None else None
-        if hit is not None:
+        if memo is not None and key is not None and key in memo:
+            failures, outputs = memo[key]
+        elif hit is not None:
             failures, outputs = hit
             cached += len(outputs)
         else:
@@ -170,6 +184,8 @@ def compile_entries(
                     fresh.append(fresh_group(key, group, failures))
         if key is not None:
             keys[id(group)] = key
+            if memo is not None:
+                memo.setdefault(key, (failures, outputs))
         done += len(group)
         if progress is not None:
             progress(done, len(jobs))
@@ -232,8 +248,8 @@ def _jobs(
     output_dir: Path,
     source_invalidation: str,
 ) -> list[_Job]:
-    """A job per `.py` file (its output directory made): the project's own code checked-hash
-    (by default), the rest unchecked."""
+    """A job per `.py` file: the project's own code checked-hash (by default), the rest
+    unchecked. Output directories are made when a group is compiled (`compile_group`)."""
     jobs = []
     for entry in entries:
         if entry.is_dir or entry.path is None or not entry.name.endswith(".py"):
@@ -241,7 +257,6 @@ def _jobs(
         output = output_dir / cache_name(entry.name, cache_tag)
         invalidation = source_invalidation if entry.origin == "source" else "unchecked-hash"
         jobs.append(_Job(entry, f"{runtime_root}/{entry.name}", output, invalidation))
-        output.parent.mkdir(parents=True, exist_ok=True)
     return jobs
 
 

@@ -52,8 +52,11 @@ def plan(
     source_date_epoch: str | None,
     names: Sequence[str] = (),
     choose: str | None = None,
+    into: Path | None = None,
 ) -> Plan | None:
-    """The functions to build, or None when the project declares none (or --source is given)."""
+    """The functions to build, or None when the project declares none (or --source is given).
+
+    `into` (verify's rebuild) writes every zip and manifest there, and no index."""
     project_dir = project_dir.resolve()
     if options.get("sources"):
         if names:
@@ -93,8 +96,12 @@ def plan(
             make_config(project_dir, options, source_date_epoch, spec), deploy_choice=choose))
         for spec in chosen
     )  # fmt: skip
+    if into is not None:
+        into.mkdir(parents=True, exist_ok=True)
+        builds = tuple(FunctionBuild(b.spec, _into(b.config, into)) for b in builds)
     _check_distinct_outputs(builds)
-    index = None if options.get("output") is not None else project_dir / "dist" / INDEX_NAME
+    given_output = options.get("output") is not None or into is not None
+    index = None if given_output else project_dir / "dist" / INDEX_NAME
     return Plan(deploy, builds, index)
 
 

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from lambda_zip_action.archive import ArchiveResult, write_zip
 from lambda_zip_action.config import BuildConfig
@@ -69,6 +69,7 @@ def write_outputs(
     on_event: Listener,
     cache_root: Path | None,
     proving_cache: bool,
+    packed: dict[tuple[object, ...], Any] | None = None,
 ) -> list[Artifact]:
     """Write every package to temporary files; rename them all only when all are written.
 
@@ -98,6 +99,7 @@ def write_outputs(
                     cache=DeflateCache(cache_root / "deflate", checked=proving_cache)
                     if cache_root is not None
                     else None,
+                    memo=packed,
                 )
                 check_record_hashes(result.entries, expected if package.distributions else {},
                                     prefix)  # fmt: skip

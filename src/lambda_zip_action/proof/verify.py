@@ -35,6 +35,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lambda_zip_action.build import BuildResult, SharedWork, build
 from lambda_zip_action.bytecode_cache import FreshGroup, mark_proven, remove_contradicted
@@ -227,6 +228,14 @@ def rebuild_invocation(
     ]  # fmt: skip
     for label in rebuilt:
         command += ["--rebuild-from-source", label]
+    return differing_process(command, env, deep, config.source_date_epoch)
+
+
+def differing_process(
+    command: list[str], env: Mapping[str, str], deep: Path, source_date_epoch: int | None
+) -> tuple[list[str], dict[str, str], Path]:
+    """`command` as the rebuild runs it: umask 077, another temporary directory (`deep`), time
+    zone, locale and hash seed than `env` has; the same SOURCE_DATE_EPOCH as the first build."""
     child_env = {
         **env,
         "TMPDIR": str(deep),
@@ -234,8 +243,8 @@ def rebuild_invocation(
         "LC_ALL": "C" if env.get("LC_ALL", env.get("LANG", "")) != "C" else "C.UTF-8",
         "PYTHONHASHSEED": str(random.SystemRandom().randrange(1, 2**32 - 1)),
     }
-    if config.source_date_epoch is not None:
-        child_env["SOURCE_DATE_EPOCH"] = str(config.source_date_epoch)
+    if source_date_epoch is not None:
+        child_env["SOURCE_DATE_EPOCH"] = str(source_date_epoch)
     else:
         child_env.pop("SOURCE_DATE_EPOCH", None)
     # umask 077 set by a shell in the child rather than a preexec_fn in this process.
@@ -263,6 +272,18 @@ def _rebuilt_layer(second_zip: Path) -> Path:
     return second_zip.with_name("layer-" + second_zip.name)
 
 
+def fresh_groups(document: Mapping[str, Any]) -> tuple[FreshGroup, ...]:
+    """The bytecode groups a rebuild's JSON says it compiled afresh."""
+    return tuple(
+        FreshGroup(
+            str(group["key"]),
+            tuple(None if h is None else str(h) for h in group["sha256"]),
+            tuple((str(path), str(why)) for path, why in group["failed"]),
+        )
+        for group in document.get("compiled-afresh", [])
+    )
+
+
 class _Rebuild:
     """The second build: this tool in a fresh process, set up to differ from the first."""
 
@@ -276,9 +297,11 @@ class _Rebuild:
         rebuilt: tuple[str, ...],
         cache_dir: Path | None,
     ) -> None:
-        command, child_env, cwd = rebuild_invocation(
-            config, interpreter, env, scratch, workers, rebuilt, cache_dir
-        )
+        self.start(scratch, *rebuild_invocation(config, interpreter, env, scratch, workers,
+                                                rebuilt, cache_dir))  # fmt: skip
+
+    def start(self, scratch: Path, command: list[str], child_env: dict[str, str],
+              cwd: Path) -> None:  # fmt: skip
         # Files, not pipes: the child's output is read once it has finished.
         self.stdout = (scratch / "rebuild.out").open("w+")
         self.stderr = (scratch / "rebuild.err").open("w+")
@@ -294,6 +317,13 @@ class _Rebuild:
 
     def finish(self, on_event: Listener) -> tuple[Path, tuple[FreshGroup, ...]]:
         """The rebuilt zip, and the bytecode groups the rebuild compiled afresh."""
+        document = self.document(on_event)
+        if "functions" in document:
+            document = document["functions"][0]
+        return Path(document["path"]), fresh_groups(document)
+
+    def document(self, on_event: Listener) -> dict[str, Any]:
+        """The rebuild's `--json` document, once it has finished; its stderr as events."""
         code = self.process.wait()
         self.stdout.seek(0)
         self.stderr.seek(0)
@@ -305,18 +335,8 @@ class _Rebuild:
                 "The first build succeeded but the verifying rebuild failed, so the build is "
                 f"not reproducible: {err.strip().splitlines()[-1:] or code}"
             )
-        document = json.loads(out)
-        if "functions" in document:
-            document = document["functions"][0]
-        fresh = tuple(
-            FreshGroup(
-                str(group["key"]),
-                tuple(None if h is None else str(h) for h in group["sha256"]),
-                tuple((str(path), str(why)) for path, why in group["failed"]),
-            )
-            for group in document.get("compiled-afresh", [])
-        )
-        return Path(document["path"]), fresh
+        document: dict[str, Any] = json.loads(out)
+        return document
 
     def stop(self) -> None:
         """End the child if it still runs (the first build failed or was interrupted)."""
