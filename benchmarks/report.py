@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.methods import METHODS
+from benchmarks.monorepo import KINDS as MONOREPO_KINDS
+from benchmarks.monorepo import MonorepoTimes
 from benchmarks.probes import ArchiveTimes, ImportTimes, PackageShape
 from benchmarks.stages import KINDS, StageTimes
 
@@ -37,6 +39,7 @@ class Results:
     archive_fixture: str | None = None
     archive: ArchiveTimes | None = None
     stages: dict[str, StageTimes] = field(default_factory=dict)
+    monorepo: MonorepoTimes | None = None
 
     def median(self, fixture: str, method: str, cache: str) -> float | None:
         found = self.samples.get((fixture, method, cache))
@@ -124,7 +127,42 @@ def targets(results: Results) -> list[Target]:
     )
     found.append(_memory_target(results))
     found.append(_scaling_target(results))
+    monorepo = results.monorepo
+    found.append(
+        _ratio_target(
+            f"monorepo: {monorepo.functions if monorepo else 10} functions of one lock vs one "
+            "function, build --verify, warm",
+            monorepo.ratio("verify") if monorepo else None,
+            1.5,
+            "all / one",
+        )
+    )
     return found
+
+
+def _monorepo_section(results: Results) -> list[str]:
+    monorepo = results.monorepo
+    if monorepo is None:
+        return []
+    lines = [
+        "## A monorepo: every function of one lock in one command",
+        "",
+        f"`benchmarks/monorepo.py`: a SAM template declaring {monorepo.functions} functions, each "
+        "its own code directory, all installing the medium fixture's lock; warm caches, the "
+        "kinds interleaved run by run. `one` is `--function Fn0`, `all` builds every function.",
+        "",
+        "| Kind | Median (s) | Runs (s) |",
+        "|---|---:|---|",
+    ]
+    for label, _ in MONOREPO_KINDS:
+        samples = monorepo.samples.get(label, [])
+        lines.append(f"| {label} | {_seconds(monorepo.median(label))} | "
+                     f"{' '.join(f'{s:.2f}' for s in samples)} |")  # fmt: skip
+    for what in ("build", "verify"):
+        ratio = monorepo.ratio(what)
+        shown = "-" if ratio is None else f"{ratio:.2f}"
+        lines.append(f"| all / one, {what} | {shown} | |")
+    return [*lines, ""]
 
 
 def _measured_fixtures(results: Results) -> list[str]:
@@ -264,6 +302,7 @@ def markdown(results: Results, chart_name: str) -> str:
             f"{_mib(results.own_peak(fixture, 'd', 'warm'))} |"
         )
     lines += _stage_section(results)
+    lines += _monorepo_section(results)
     lines += [
         "",
         "## Cold start: importing the handler",

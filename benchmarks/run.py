@@ -20,7 +20,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmarks import monorepo
 from benchmarks.methods import METHODS, Caches, Job, MethodFailed, Tools, child_env, measure
+from benchmarks.monorepo import FUNCTIONS
 from benchmarks.probes import archive_times, import_times, machine, package_shape, versions
 from benchmarks.report import Results, Sample, write
 from benchmarks.stages import profile
@@ -163,6 +165,10 @@ def run(args: argparse.Namespace) -> Results:
             results.stages[fixture] = profile(
                 PROJECTS / fixture, args.python, child_env(os.environ, warm), args.profile_runs
             )
+        if "medium" in fixtures:
+            _log(f"monorepo: {FUNCTIONS} functions of medium's lock against one, {args.runs} runs")
+            results.monorepo = monorepo.measure(tools.lambda_zip, work / "monorepo",
+                                                child_env(os.environ, warm), args.runs)  # fmt: skip
         biggest = max(fixtures, key=lambda f: results.shapes[f].unzipped)
         _log(f"{biggest}: archive stage against zip -X -r -6")
         results.archive_fixture = biggest
