@@ -305,10 +305,10 @@ def build_cache_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Path | 
 
 
 def _run_build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from lambda_zip_action.functions import plan
+    from lambda_zip_action.functions import Selection, plan
 
-    the_plan = plan(args.project, given(args), env.get("SOURCE_DATE_EPOCH"),
-                    args.function or (), args.deploy_config, args.rebuild_into)  # fmt: skip
+    selection = Selection(tuple(args.function or ()), args.deploy_config, args.rebuild_into)
+    the_plan = plan(args.project, given(args), env.get("SOURCE_DATE_EPOCH"), selection)
     progress = _Progress(sys.stderr)
     try:
         if the_plan is not None:

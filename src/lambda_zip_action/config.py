@@ -333,6 +333,14 @@ def _declared(
         notes.append(
             f"architecture {visible(declared)}: declared in {function.architecture.origin}"
         )
+    setting = merged.get("sources")
+    if setting and [Path(str(p)).resolve() for p in setting] != [function.code_dir.resolve()]:
+        problems.append(
+            f"[tool.lambda-zip] source names {', '.join(visible(str(p)) for p in setting)}, but "
+            f"{function.origin or 'the deploy configuration'} declares the code of {name} in "
+            f"{visible(str(function.code_dir))}: remove the setting, or declare the function in "
+            "[tool.lambda-zip.functions]"
+        )
     merged["sources"] = [function.code_dir]
     notes.append(f"function {name}: code from {function.code_dir}"
                  + (f", declared in {function.origin}" if function.origin else ""))  # fmt: skip

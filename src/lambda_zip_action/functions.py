@@ -36,6 +36,9 @@ INDEX_NAME = "lambda-zip.json"
 class FunctionBuild:
     spec: FunctionSpec
     config: BuildConfig
+    # "layer": a layer the deploy configuration builds from the project (SAM's LayerVersion
+    # with a Python BuildMethod), packed under python/.
+    kind: str = "function"
 
 
 @dataclass(frozen=True)
@@ -46,17 +49,24 @@ class Plan:
     index: Path | None
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which functions to build (--function; none: all), from which deploy configuration file
+    (--deploy-config), and `into` (verify's rebuild): every zip and manifest there, no index."""
+
+    names: tuple[str, ...] = ()
+    deploy_config: str | None = None
+    into: Path | None = None
+
+
 def plan(
     project_dir: Path,
     options: Mapping[str, Any],
     source_date_epoch: str | None,
-    names: Sequence[str] = (),
-    choose: str | None = None,
-    into: Path | None = None,
+    selection: Selection = Selection(),
 ) -> Plan | None:
-    """The functions to build, or None when the project declares none (or --source is given).
-
-    `into` (verify's rebuild) writes every zip and manifest there, and no index."""
+    """The functions to build, or None when the project declares none (or --source is given)."""
+    names, choose, into = selection.names, selection.deploy_config, selection.into
     project_dir = project_dir.resolve()
     if options.get("sources"):
         if names:
@@ -95,19 +105,54 @@ def plan(
         FunctionBuild(spec, dataclasses.replace(
             make_config(project_dir, options, source_date_epoch, spec), deploy_choice=choose))
         for spec in chosen
+    ) + tuple(
+        FunctionBuild(spec, dataclasses.replace(make_config(
+            project_dir, {**options, "layout": "layer", "split": None}, source_date_epoch, spec),
+            deploy_choice=choose), kind="layer")
+        for spec in _layers(deploy, names)
     )  # fmt: skip
     if into is not None:
         into.mkdir(parents=True, exist_ok=True)
-        builds = tuple(FunctionBuild(b.spec, _into(b.config, into)) for b in builds)
+        builds = tuple(dataclasses.replace(b, config=_into(b.config, into)) for b in builds)
     _check_distinct_outputs(builds)
     given_output = options.get("output") is not None or into is not None
     index = None if given_output else project_dir / "dist" / INDEX_NAME
     return Plan(deploy, builds, index)
 
 
+def _layers(deploy: DeployConfig, names: Sequence[str]) -> list[FunctionSpec]:
+    """The layers to build, as functions without a handler: each Python layer the deploy
+    configuration builds from the project, for the newest runtime it declares."""
+    found = []
+    for layer in deploy.layers:
+        python = layer.build_method is None or layer.build_method.startswith("python")
+        if not python or (names and layer.name not in names):
+            continue
+        runtimes = sorted(layer.runtimes, key=lambda r: _version(r.value))
+        found.append(FunctionSpec(
+            layer.name, layer.tool, layer.content_dir, None,
+            runtimes[-1] if runtimes else None,
+            layer.architectures[0] if layer.architectures else None,
+            layer.requirements, origin=layer.origin,
+            notes=(f"layer {layer.name}: bytecode for {runtimes[-1].value}, the newest of its "
+                   f"compatible runtimes ({', '.join(r.value for r in runtimes)}); the others "
+                   "compile its modules at import",) if len(runtimes) > 1 else (),
+        ))  # fmt: skip
+    return found
+
+
+def _version(runtime: str) -> tuple[int, ...]:
+    digits = runtime.removeprefix("python").split(".")
+    return tuple(int(d) if d.isdigit() else 0 for d in digits)
+
+
 def _select(deploy: DeployConfig, names: Sequence[str]) -> list[FunctionSpec]:
     if not names:
         return list(deploy.functions)
+    layers = {layer.name for layer in deploy.layers}
+    names = [name for name in names if name not in layers]
+    if not names:
+        return []
     by_name = {spec.name: spec for spec in deploy.functions}
     unknown = [name for name in names if name not in by_name]
     if unknown:
@@ -247,15 +292,8 @@ def index_document(built: Sequence[Built], the_plan: Plan, project_dir: Path) ->
         "schema": INDEX_SCHEMA,
         "deploy-configuration": [str(origin) for origin in the_plan.deploy.files],
         "tool": the_plan.deploy.tool,
-        "functions": [function_document(b, project_dir) for b in built],
-        "layers": [
-            {
-                "name": layer.name,
-                "content-dir": _relative(layer.content_dir, project_dir),
-                "declared-in": str(layer.origin) if layer.origin else None,
-            }
-            for layer in the_plan.deploy.layers
-        ],
+        "functions": [function_document(b, project_dir) for b in built if b.spec.kind != "layer"],
+        "layers": [function_document(b, project_dir) for b in built if b.spec.kind == "layer"],
     }
 
 

@@ -22,7 +22,7 @@ from actions_toolkit import core  # type: ignore[import-untyped]
 
 from lambda_zip_action.config import make_config
 from lambda_zip_action.errors import ConfigError, LambdaZipError
-from lambda_zip_action.functions import plan
+from lambda_zip_action.functions import Selection, plan
 from lambda_zip_action.github.baseline import baseline_sha256, compare_packages
 from lambda_zip_action.github.comments import (
     CommentResult,
@@ -84,7 +84,7 @@ def run_action(env: Mapping[str, str]) -> Outcome:
     workspace = Path(env.get("GITHUB_WORKSPACE") or Path.cwd())
     project = (workspace / inputs.working_directory).resolve()
     the_plan = plan(project, build_options(inputs, project), env.get("SOURCE_DATE_EPOCH"),
-                    inputs.functions, inputs.deploy_config)  # fmt: skip
+                    Selection(inputs.functions, inputs.deploy_config))  # fmt: skip
     if the_plan is not None:
         outputs, text, reproducible = run_functions(inputs, env, workspace, the_plan)
         write_summary(env, text)

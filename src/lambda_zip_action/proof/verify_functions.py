@@ -37,6 +37,9 @@ from lambda_zip_action.proof.verify import (
 )
 
 
+REBUILDING = "Rebuilding every function from scratch in a different environment to verify"
+
+
 def verify_functions(
     the_plan: Plan,
     options: Mapping[str, Any],
@@ -62,8 +65,7 @@ def verify_functions(
 
     def alongside(interpreter: Path) -> None:
         if rebuild is None and one_set:
-            on_event(Event("stage", "Rebuilding every function from scratch in a different "
-                                    "environment to verify, alongside the first builds"))  # fmt: skip
+            on_event(Event("stage", f"{REBUILDING}, alongside the first builds"))
             start(())
 
     def run(config: BuildConfig) -> tuple[BuildResult, Any]:
@@ -74,8 +76,7 @@ def verify_functions(
     try:
         built = build_functions(the_plan, run, on_start)
         if rebuild is None:
-            on_event(Event("stage", "Rebuilding every function from scratch in a different "
-                                    "environment to verify"))  # fmt: skip
+            on_event(Event("stage", REBUILDING))
             start(tuple(sorted({label for b in built for label in b.result.built_from_source})))
         else:
             on_event(Event("stage", "Waiting for the verifying rebuild"))
