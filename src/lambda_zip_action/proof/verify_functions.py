@@ -36,7 +36,6 @@ from lambda_zip_action.proof.verify import (
     rebuild_workers,
 )
 
-
 REBUILDING = "Rebuilding every function from scratch in a different environment to verify"
 
 
