@@ -64,7 +64,7 @@ def test_a_missing_module_or_function_names_the_declaration(tmp_path: Path) -> N
     with pytest.raises(SourceError) as missing_module:
         check_handler("hello_world.app.lambda_handler", "template.yaml:9", "Fn", entries)
     assert "no hello_world/app.py or hello_world/app/__init__.py" in str(missing_module.value)
-    with pytest.raises(SourceError, match="not module.function"):
+    with pytest.raises(SourceError, match=r"not module\.function"):
         check_handler("lambda_handler", "serverless.yml:4", "Fn", entries)
 
 

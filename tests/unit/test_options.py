@@ -23,7 +23,8 @@ import support
 # The last four come from a deploy configuration's declaration of a function (--function picks
 # it; verify's rebuild is given the same): they are not build options of their own.
 NOT_OPTIONS = {"project_dir", "temp_root", "notes", "python_version_reason", "layer_manifest",
-               "source_date_epoch", "function", "handler", "handler_origin", "deploy_choice"}  # fmt: skip
+               "source_date_epoch", "function", "handler", "handler_origin",
+               "deploy_choice"}  # fmt: skip
 
 
 def test_every_field_is_an_option() -> None:
