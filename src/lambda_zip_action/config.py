@@ -189,6 +189,13 @@ def make_config(
     notes: list[str] = []
     if function is not None:
         _declared(function, merged, problems, notes)
+        if not _is_within(function.code_dir, project_dir):
+            problems.append(
+                f"{function.origin or 'the deploy configuration'} puts the code of "
+                f"{visible(function.name)} in {visible(str(function.code_dir))}, which resolves "
+                f"outside the project {project_dir}: a deploy configuration may only name "
+                "directories inside it"
+            )
 
     given_version = merged.get("python_version")
     given_by = merged.pop("python_version_by", "the python-version setting")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +30,7 @@ from lambda_zip_action.escape import plain
 from lambda_zip_action.outputs import Artifact, atomic_output
 
 INDEX_SCHEMA = "lambda-zip/index/1"
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 INDEX_NAME = "lambda-zip.json"
 
 
@@ -90,6 +92,16 @@ def plan(
             "can build" + (f" ({'; '.join(deploy.notes)})" if deploy.notes else "") + ". "
             "Declare the function in [tool.lambda-zip.functions], or build by hand with --source."
         )
+    declared = [(f.name, f.origin) for f in deploy.functions]
+    for name, origin in [*declared, *((layer.name, layer.origin) for layer in deploy.layers)]:
+        # Names become file names (dist/<name>.zip): whatever a reader let through, nothing
+        # that leaves dist/ or hides a file.
+        if not _SAFE_NAME.fullmatch(name):
+            raise ConfigError(
+                f"{origin or 'the deploy configuration'} declares a function or layer named "
+                f"{plain(name)!r}, which cannot name a file: use letters, digits, '.', '_' and "
+                "'-' (at most 64, starting with a letter or digit)."
+            )
     chosen = _select(deploy, names)
     if options.get("output") is not None and len(chosen) > 1:
         raise ConfigError(
