@@ -93,6 +93,19 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _build_options(verify_parser)
 
+    functions_parser = commands.add_parser(
+        "functions",
+        help="list the functions the project's deploy configuration declares, as build would "
+        "build them (nothing is built); --json for a workflow's matrix",
+    )
+    functions_parser.add_argument(
+        "--project", type=Path, default=Path(), metavar="DIR", help="project directory"
+    )
+    functions_parser.add_argument(
+        "--deploy-config", metavar="FILE", help="the deploy configuration, when there are several"
+    )
+    functions_parser.add_argument("--json", action="store_true", help="one JSON object")
+
     diff_parser = commands.add_parser(
         "diff", help="explain how two zips (or manifests) differ; exit 1 when the bytes differ"
     )
@@ -430,6 +443,29 @@ def _build_and_report(
     return 0
 
 
+def _run_functions(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from lambda_zip_action.functions import Selection, plan, plan_document
+
+    the_plan = plan(args.project, {}, env.get("SOURCE_DATE_EPOCH"),
+                    Selection(deploy_config=args.deploy_config))  # fmt: skip
+    if the_plan is None:
+        raise LambdaZipError(
+            f"{args.project.resolve()} declares no function: no template.yaml, serverless.yml, "
+            "cdk.out, *.tf, .chalice/config.json, zappa_settings.* or [tool.lambda-zip.functions]"
+            ". `lambda-zip build` builds it as one package."
+        )
+    document = plan_document(the_plan)
+    if args.json:
+        sys.stdout.write(json.dumps(document, sort_keys=True) + "\n")
+        return 0
+    for row in (*document["functions"], *document["layers"]):
+        handler = f" handler {row['handler']}" if row["handler"] else " (layer)"
+        line = (f"{row['name']}: {row['runtime']} {row['architecture']}{handler}, code "
+                f"{row['code-dir']}, declared in {row['declared-in']}")  # fmt: skip
+        sys.stdout.write(plain(line) + "\n")
+    return 0
+
+
 def _run_diff(args: argparse.Namespace) -> int:
     from lambda_zip_action.proof.diff import diff, diff_exit_code, run_diff
 
@@ -481,6 +517,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     try:
         if args.command in ("build", "verify"):
             return _run_build(args, environment)
+        if args.command == "functions":
+            return _run_functions(args, environment)
         if args.command == "diff":
             return _run_diff(args)
         return _run_inspect(args)

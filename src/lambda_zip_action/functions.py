@@ -309,6 +309,32 @@ def index_document(built: Sequence[Built], the_plan: Plan, project_dir: Path) ->
     }
 
 
+def plan_document(the_plan: Plan) -> dict[str, Any]:
+    """What `lambda-zip functions --json` prints: each planned function and layer, unbuilt."""
+    rows: dict[str, list[dict[str, Any]]] = {"functions": [], "layers": []}
+    for planned in the_plan.functions:
+        spec, config = planned.spec, planned.config
+        rows["layers" if planned.kind == "layer" else "functions"].append({
+            "name": spec.name,
+            "tool": spec.tool,
+            "declared-in": str(spec.origin) if spec.origin else None,
+            "handler": spec.handler.value if spec.handler else None,
+            "runtime": config.runtime.identifier,
+            "python-version": config.python_version,
+            "architecture": config.architecture,
+            "code-dir": _relative(spec.code_dir, config.project_dir),
+            "requirements": None if config.requirements is None
+            else _relative(config.requirements, config.project_dir),
+            "zip": _relative(config.output, config.project_dir),
+        })  # fmt: skip
+    return {
+        "schema": INDEX_SCHEMA,
+        "deploy-configuration": [str(origin) for origin in the_plan.deploy.files],
+        "tool": the_plan.deploy.tool,
+        **rows,
+    }
+
+
 def write_index(path: Path, document: Mapping[str, Any]) -> None:
     with atomic_output(path) as stream:
         stream.write((json.dumps(document, indent=2, sort_keys=True) + "\n").encode())
