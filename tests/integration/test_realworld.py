@@ -39,7 +39,6 @@ import ast
 import base64
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -57,12 +56,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from lambda_zip_action.runtimes import RUNTIMES
-
 from test_lambda_run import bytecode_trouble, pyc_of, source_compilations
 
-import support
 from elfinfo import is_elf, read_needs
+from lambda_zip_action.runtimes import RUNTIMES
+
+import support
 from loopback_aws import runtime_api
 from support import interpreter, require_tools, tool_env
 from unprivileged import give_away, make_read_only, unprivileged
@@ -148,7 +147,9 @@ def simulate_checkout(project: Path) -> None:
         plugin = project / "node_modules" / "serverless-python-requirements"
         plugin.mkdir(parents=True)
         (plugin / "package.json").write_text('{"name": "serverless-python-requirements"}\n')
-        (plugin / "index.js").write_text("module.exports = class ServerlessPythonRequirements {};\n")
+        (plugin / "index.js").write_text(
+            "module.exports = class ServerlessPythonRequirements {};\n"
+        )
 
 
 def explicit_commands(case: str) -> dict[str, list[str]]:
@@ -289,7 +290,7 @@ def built_target(corpus: Corpus, target: Target) -> tuple[Built, dict[str, Any],
 
 
 def handler_parts(handler: str) -> tuple[str, str]:
-    """`todos/create.create` -> (`todos/create`, `create`); `app.main.handler` -> (`app/main`, ...)."""
+    """`todos/create.create` -> (`todos/create`, `create`); `app.main.handler` -> `app/main`..."""
     module, _, function = handler.rpartition(".")
     return module.replace(".", "/"), function
 
@@ -348,8 +349,8 @@ def declared_packages(project: Path, dependency_file: str) -> set[str]:
         names = {re.split(r"[\s\[<>=!~;]", item, maxsplit=1)[0] for item in listed}
         return {canonical(n) for n in names | set(poetry)} - {"python"}
     names = set()
-    for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
+    for raw in path.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
         if line.startswith("-r "):
             names |= declared_packages(path.parent, line[3:].strip())
         elif line and not line.startswith(("-", "\\")) and "==" in line:
@@ -523,8 +524,9 @@ def test_function(corpus: Corpus, target: Target, tmp_path: Path) -> None:
 
     def index() -> None:
         declared = {k: entry.get(k) for k in ("handler", "runtime", "architecture")}
-        assert declared == {"handler": target.handler, "runtime": target.runtime,
-                            "architecture": target.architecture}, f"index entry {entry}"  # fmt: skip
+        wanted = {"handler": target.handler, "runtime": target.runtime}
+        wanted["architecture"] = target.architecture
+        assert declared == wanted, f"index entry {entry}"
         digest = hashlib.sha256(archive.read_bytes())
         assert entry["sha256"] == digest.hexdigest()
         assert entry["base64-sha256"] == base64.b64encode(digest.digest()).decode()
@@ -588,4 +590,39 @@ def test_cases_cover_the_deploy_tools() -> None:
     assert LAYERS and FAILING and any("secret" in SPEC[c] for c in BUILDING)
     assert all((CORPUS / case).is_dir() for case in SPEC)
     assert sorted(p.name for p in CORPUS.iterdir() if p.is_dir()) == sorted(SPEC)
-    assert os.path.exists(CORPUS / "README.md")
+    assert (CORPUS / "README.md").is_file()
+
+
+def test_checks_catch_the_naive_package(corpus: Corpus, tmp_path: Path) -> None:
+    # The checks fail on what people ship without the tool: `pip install -t` of the function's
+    # requirements beside a copy of the whole project (`zip -r .`), with no bytecode.
+    target = next(t for t in FUNCTIONS if t.case == "sam-hello")
+    project = tmp_path / "project"
+    shutil.copytree(CORPUS / target.case, project)
+    subprocess.run(
+        [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--target", str(project),
+         "--python-version", target.python_version, "--python-platform", "x86_64-manylinux_2_17",
+         "--only-binary", ":all:", "-r", str(project / str(target.dependencies))],
+        env=tool_env(), check=True,
+    )  # fmt: skip
+    shutil.copy(project / "hello_world" / "app.py", project / "app.py")
+    archive = tmp_path / "naive.zip"
+    with zipfile.ZipFile(archive, "w") as naive:
+        for path in sorted(project.rglob("*")):
+            naive.write(path, path.relative_to(project).as_posix())
+    code_dir = CORPUS / target.case / target.code_dir
+
+    with pytest.raises(AssertionError, match=r"\(e\) the project's tooling.*template\.yaml"):
+        check_nothing_else_shipped(archive, code_dir, None)
+    with pytest.raises(AssertionError, match=r"\(c\) native files wrong.*built for x86_64"):
+        check_native_files(archive, "arm64", target.python_version)
+    with pytest.raises(AssertionError, match=r"\(a\) handler module handler is not in the zip"):
+        check_handler_present(archive, "handler.lambda_handler")
+    with pytest.raises(AssertionError, match=r"\(a\) hello_world/app\.py defines no handler"):
+        check_handler_present(archive, "hello_world.app.handler")
+    with pytest.raises(AssertionError, match=r"\(d\) declared dependencies not shipped"):
+        missing = declared_packages(project, str(target.dependencies)) | {"orjson"}
+        assert not missing - shipped_distributions(archive), "(d) declared dependencies not shipped"
+    built = Built(project, {}, {"layers": []})
+    with pytest.raises(AssertionError, match=r"\(b\) modules compiled from source"):
+        check_runs_the_lambda_way(corpus, built, target, archive, tmp_path / "run")

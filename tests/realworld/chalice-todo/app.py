@@ -1,5 +1,4 @@
 from chalice import Chalice
-
 from chalicelib import auth
 
 app = Chalice(app_name="mytodo")

@@ -1,4 +1,5 @@
 """Creates the DynamoDB tables and the SSM parameter the app needs (run once, by hand)."""
+
 import argparse
 
 

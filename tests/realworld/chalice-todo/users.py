@@ -1,4 +1,5 @@
 """Adds a user to the users table (run by hand, not part of the API)."""
+
 import getpass
 
 

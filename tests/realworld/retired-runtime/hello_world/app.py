@@ -8,6 +8,11 @@ def lambda_handler(event, context):
     session = requests.Session()
     return {
         "statusCode": 200,
-        "body": json.dumps({"message": "hello world", "requests": requests.__version__,
-                            "adapters": sorted(session.adapters)}),
+        "body": json.dumps(
+            {
+                "message": "hello world",
+                "requests": requests.__version__,
+                "adapters": sorted(session.adapters),
+            }
+        ),
     }

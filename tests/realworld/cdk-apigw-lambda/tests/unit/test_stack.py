@@ -1,6 +1,5 @@
 import aws_cdk as core
 import aws_cdk.assertions as assertions
-
 from stacks.apigw_http_api_lambda_stack import ApigwHttpApiLambdaStack
 
 
