@@ -626,3 +626,23 @@ def test_checks_catch_the_naive_package(corpus: Corpus, tmp_path: Path) -> None:
     built = Built(project, {}, {"layers": []})
     with pytest.raises(AssertionError, match=r"\(b\) modules compiled from source"):
         check_runs_the_lambda_way(corpus, built, target, archive, tmp_path / "run")
+
+
+def test_cdk_out_is_the_synthesized_copy_of_the_sources() -> None:
+    # cdk.out was made by the real synthesizer (relock.sh synth): its asset is a copy of the
+    # function's directory, named for its hash; an edit of the sources needs a new synth.
+    project = CORPUS / "cdk-apigw-lambda"
+    template = json.loads(
+        (project / "cdk.out" / "ApigwHttpApiLambdaStack.template.json").read_text()
+    )
+    assets = {
+        resource["Metadata"]["aws:asset:path"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
+    assert len(assets) == 1
+    asset = project / "cdk.out" / assets.pop()
+    source = project / "lambda" / "apigw-handler"
+    assert sorted(p.name for p in asset.iterdir()) == sorted(p.name for p in source.iterdir())
+    for path in source.iterdir():
+        assert (asset / path.name).read_bytes() == path.read_bytes(), f"{path.name}: run synth"
