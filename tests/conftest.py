@@ -28,6 +28,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "corpus: the real-world corpus (tests/corpus/, slow); `pytest -m corpus --run-slow`",
     )
+    config.addinivalue_line(
+        "markers",
+        "realworld: public projects' layouts built with no flag (tests/realworld/, slow); "
+        "`pytest -m realworld --run-slow`",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

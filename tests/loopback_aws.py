@@ -94,6 +94,8 @@ class RuntimeAPI:
     events: queue.Queue[tuple[str, bytes]] = field(default_factory=queue.Queue)
     results: queue.Queue[tuple[str, str, bytes]] = field(default_factory=queue.Queue)
     address: str = ""
+    # Set when the runtime first asks for an event: it has imported the handler (its init is done).
+    waiting: threading.Event = field(default_factory=threading.Event)
 
     def invoke(self, event: dict[str, Any]) -> str:
         request_id = str(uuid.uuid4())
@@ -130,6 +132,7 @@ def runtime_api() -> Iterator[RuntimeAPI]:
             if self.path != f"{prefix}/invocation/next":
                 self._reply(404, b'{"errorType":"NotFound"}')
                 return
+            api.waiting.set()
             request_id, body = api.events.get()  # blocks, as Lambda does between invocations
             deadline = int((time.time() + 30) * 1000)
             self._reply(

@@ -32,7 +32,7 @@ def test_mypy_strict() -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
     # pyproject.toml's [tool.mypy] covers the tests and benchmarks too, not the fixture projects
     # (mypy skips hidden directories itself).
-    fixtures = ("tests/projects/", "tests/corpus/", "benchmarks/projects/")
+    fixtures = ("tests/projects/", "tests/corpus/", "tests/realworld/", "benchmarks/projects/")
     relative = [
         path.relative_to(REPO_ROOT)
         for top in ("src", "tests", "benchmarks")

@@ -1,0 +1,9 @@
+import json
+
+from todos.todo_model import make_todo
+
+
+def update(event, context):
+    params = event.get("pathParameters") or {}
+    todo = make_todo(params.get("id") or params.get("todo_id") or "1", "update", event.get("when"))
+    return {"statusCode": 200, "body": json.dumps({"action": "update", "todo": todo})}

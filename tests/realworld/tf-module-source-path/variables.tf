@@ -1,0 +1,4 @@
+variable "log_level" {
+  type    = string
+  default = "INFO"
+}
