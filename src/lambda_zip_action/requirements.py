@@ -111,7 +111,12 @@ def load_requirements(
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RequirementsError(f"{path} is not UTF-8 text.") from exc
-    lines, unpinned, hashed = _filter_lines(_logical_lines(text, path), marker_env, path, committed)
+    included = _Includes(path, committed or path.parent)
+    logical = list(_logical_lines(text, path, included))
+    if included.read:
+        # The included files are inputs too: a change to one changes the set.
+        digest = hashlib.sha256(data + b"".join(included.read)).hexdigest()
+    lines, unpinned, hashed = _filter_lines(logical, marker_env, path, committed)
     # A file where everything is pinned and hashed is a lock (pip's hash-checking mode
     # already demands the whole closure); anything else is resolved by the installer.
     locked = hashed and not unpinned
@@ -128,8 +133,49 @@ def _toml(path: Path, data: bytes) -> dict[str, Any]:
     return document
 
 
-def _logical_lines(text: str, path: Path) -> Iterator[str]:
-    """Join continuation lines and drop comments, as pip reads a requirements file."""
+class _Includes:
+    """`-r FILE` in a requirements file: FILE read in its place, as pip does, if it lies inside
+    `root` (the repository, so the commit pins it), at most MAX_DEPTH files deep, never twice."""
+
+    MAX_DEPTH = 8
+
+    def __init__(self, top: Path, root: Path) -> None:
+        self.root = root.resolve()
+        self.chain = [top.resolve()]
+        self.read: list[bytes] = []
+
+    def __call__(self, line: str, path: Path) -> Iterator[str]:
+        name = line.split(None, 1)[1].strip() if " " in line else line.split("=", 1)[-1]
+        if name.startswith("-r"):
+            name = name[2:]
+        target = (path.parent / name.strip()).resolve()
+        if not _is_within(target, self.root):
+            raise RequirementsError(
+                f"{path} includes {name!r} (-r), which lies outside {self.root}: only files "
+                "the commit holds may be included; copy its lines in."
+            )
+        if target in self.chain or len(self.chain) > self.MAX_DEPTH:
+            raise RequirementsError(
+                f"{path} includes {name!r} (-r) in a loop or more than {self.MAX_DEPTH} files "
+                "deep: flatten the includes."
+            )
+        try:
+            data = target.read_bytes()
+            text = data.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RequirementsError(f"{path} includes {name!r} (-r), which cannot be read: "
+                                    f"{exc}.") from exc  # fmt: skip
+        self.read.append(str(target.relative_to(self.root)).encode() + b"\0" + data)
+        self.chain.append(target)
+        try:
+            yield from _logical_lines(text, target, self)
+        finally:
+            self.chain.pop()
+
+
+def _logical_lines(text: str, path: Path, include: _Includes | None = None) -> Iterator[str]:
+    """Join continuation lines and drop comments, as pip reads a requirements file; `-r FILE`
+    is read in place when `include` is given."""
     pending = ""
     for raw in text.splitlines():
         line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
@@ -139,6 +185,9 @@ def _logical_lines(text: str, path: Path) -> Iterator[str]:
         line = (pending + line).strip()
         pending = ""
         if not line:
+            continue
+        if include is not None and line.startswith(("-r", "--requirement")):
+            yield from include(line, path)
             continue
         if line.startswith(("-r", "--requirement", "-c", "--constraint")):
             raise RequirementsError(

@@ -83,7 +83,10 @@ def test_unpinned_inputs_are_flagged(tmp_path: Path) -> None:
     [
         ("poetry.lock", "this is [not toml", "not valid TOML"),
         ("requirements.txt", "requests>>>2\n", "invalid requirement"),
-        ("requirements.txt", "-r other.txt\n", "includes another file"),
+        ("requirements.txt", "-c other.txt\n", "includes another file"),
+        ("requirements.txt", "-r missing.txt\n", "cannot be read"),
+        ("requirements.txt", "-r requirements.txt\n", "in a loop"),
+        ("requirements.txt", "-r /etc/hostname\n", "outside"),
         ("requirements.txt", "--pre\nrequests\n", "--pre"),
         ("poetry.lock", "[metadata]\nlock-version = '2.1'\n", "no [[package]]"),
     ],
@@ -95,6 +98,20 @@ def test_malformed_inputs_raise_one_clear_error(
     path.write_text(content)
     with pytest.raises(RequirementsError, match=message.replace("[", r"\[")):
         load_requirements(path, env("3.12"), no_uv)
+
+
+def test_an_included_requirements_file_is_read_in_place_and_pins_the_set(tmp_path: Path) -> None:
+    """serverless-python-requirements' layout: module1/requirements.txt with -r ../common.txt."""
+    (tmp_path / "module1").mkdir()
+    top = tmp_path / "module1" / "requirements.txt"
+    top.write_text("-r ../common.txt\nsix==1.17.0\n")
+    (tmp_path / "common.txt").write_text("idna==3.10  # shared\n--requirement more.txt\n")
+    (tmp_path / "more.txt").write_text("certifi==2025.1.31\n")
+    first = load_requirements(top, env("3.12"), no_uv, committed=tmp_path)
+    assert first.lines == ("idna==3.10", "certifi==2025.1.31", "six==1.17.0")
+    (tmp_path / "more.txt").write_text("certifi==2025.4.26\n")
+    second = load_requirements(top, env("3.12"), no_uv, committed=tmp_path)
+    assert second.sha256 != first.sha256  # the top file's bytes alone did not change
 
 
 def test_editable_and_path_requirements_are_installed_as_paths(tmp_path: Path) -> None:
