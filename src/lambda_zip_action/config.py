@@ -23,7 +23,7 @@ from typing import Any, Literal, cast
 from lambda_zip_action.deploy.model import FunctionSpec
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.markdown import visible
-from lambda_zip_action.options import COMMAND_LINE_ONLY, LIST_OPTIONS, PATH_OPTIONS, SETTINGS
+from lambda_zip_action.options import BY_NAME, COMMAND_LINE_ONLY, PATH_OPTIONS, SETTINGS
 from lambda_zip_action.project import default_sources, target_python
 from lambda_zip_action.runtimes import (
     ARCHITECTURES,
@@ -130,10 +130,18 @@ def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
             "version (TOML reads 3.10 as 3.1). Write it as a string, e.g. python-version = "
             '"3.12".'
         )
-    settings: dict[str, Any] = {SETTINGS[key]: value for key, value in table.items()}
-    for key in LIST_OPTIONS:
-        if isinstance(settings.get(key), str):
-            settings[key] = [settings[key]]
+    settings: dict[str, Any] = {}
+    wrong: list[str] = []
+    for key, value in table.items():
+        parsed, problem = BY_NAME[SETTINGS[key]].parse_setting(value)
+        if problem is not None:
+            wrong.append(visible(problem))
+        settings[SETTINGS[key]] = parsed
+    if wrong:
+        raise ConfigError(
+            f"[tool.lambda-zip] in {path}: " + "; ".join(wrong) + ". Fix the values and build "
+            "again (see README's option table)."
+        )
     escaping: list[str] = []
     for key in PATH_OPTIONS:
         value = settings.get(key)

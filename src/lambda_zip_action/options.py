@@ -13,7 +13,7 @@ its use (a BuildConfig field, and an input in action.yml when `action_input` is 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -60,6 +60,23 @@ class Option:
             keywords["type"] = {"path": Path, "integer": int}.get(self.kind, str)
         parser.add_argument(self.flag, **keywords)
 
+    def parse_setting(self, value: object) -> tuple[object, str | None]:
+        """A `[tool.lambda-zip]` value as this option takes it, or a problem in words.
+
+        TOML has types: a switch is a boolean (`"false"`, a string, is refused rather than
+        read as true), a list of paths or globs is a string or a list of strings."""
+        if self.kind in ("paths", "globs") and isinstance(value, str):
+            value = [value]
+        ok, wants = _SETTING_TYPES[self.kind]
+        problem = None
+        if not ok(value):
+            problem = f"{self.setting} = {value!r} must be {wants}"
+            if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+                problem += f" (write {value.strip().lower()} without quotes)"
+        elif self.choices is not None and value not in self.choices:
+            problem = f"{self.setting} = {value!r} must be one of {', '.join(self.choices)}"
+        return (None, problem) if problem else (value, None)
+
     def arguments(self, value: object) -> list[str]:
         """The flag and value that make the rebuild's option equal to `value`."""
         if value is None or value in ((), []):
@@ -73,6 +90,21 @@ class Option:
             return [part for item in value for part in (self.flag, str(item))]
         return [self.flag, str(value)]
 
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(i, str) for i in value)
+
+
+# What each kind of option takes in pyproject.toml: a check and its words.
+_SETTING_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "true": (lambda v: isinstance(v, bool), "true or false"),
+    "false": (lambda v: isinstance(v, bool), "true or false"),
+    "paths": (_strings, "a string or a list of strings"),
+    "globs": (_strings, "a string or a list of strings"),
+    "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "path": (lambda v: isinstance(v, str), "a string"),
+    "value": (lambda v: isinstance(v, str), "a string"),
+}
 
 OPTIONS: tuple[Option, ...] = (
     Option("sources", "--source", "paths", "directory whose contents go to the archive root; "

@@ -157,3 +157,26 @@ def test_a_python_version_written_as_a_toml_number_is_explained(tmp_path: Path) 
     assert 'python-version = "3.12"' in raised.value.message
     (tmp_path / "pyproject.toml").write_text('[tool.lambda-zip]\npython-version = "3.10"\n')
     assert read_pyproject_settings(tmp_path)["python_version"] == "3.10"
+
+
+@pytest.mark.parametrize(
+    ("setting", "words"),
+    [
+        ("exclude = 5", "exclude = 5 must be a string or a list of strings"),
+        ('compile = "false"', "compile = 'false' must be true or false (write false without"),
+        ('split = "true"', "split = 'true' must be true or false (write true without quotes)"),
+        ("compression-level = true", "compression-level = True must be a whole number"),
+        ('installer = "poetry"', "installer = 'poetry' must be one of uv, pip"),
+        ("source = []", "source = [] must be a string or a list of strings"),
+    ],
+)
+def test_a_setting_of_the_wrong_type_is_one_clear_error(
+    tmp_path: Path, setting: str, words: str
+) -> None:
+    """TOML has types: `"false"` was read as true, and `exclude = 5` raised a TypeError."""
+    root = tmp_path / "p"
+    (root / "src").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(f"[tool.lambda-zip]\n{setting}\n")
+    with pytest.raises(ConfigError) as raised:
+        make_config(root, {"python_version": "3.12"})
+    assert words in raised.value.message
