@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,13 @@ from typing import Any, Literal, cast
 
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.markdown import visible
-from lambda_zip_action.options import COMMAND_LINE_ONLY, LIST_OPTIONS, PATH_OPTIONS, SETTINGS
+from lambda_zip_action.options import (
+    COMMAND_LINE_ONLY,
+    KINDS,
+    LIST_OPTIONS,
+    PATH_OPTIONS,
+    SETTINGS,
+)
 from lambda_zip_action.project import default_sources, target_python
 from lambda_zip_action.runtimes import (
     ARCHITECTURES,
@@ -33,11 +38,7 @@ from lambda_zip_action.runtimes import (
     Runtime,
 )
 from lambda_zip_action.split import layer_paths
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from lambda_zip_action.toml_text import TomlError, parse_toml, table
 
 InstallerName = Literal["uv", "pip"]
 Invalidation = Literal["checked-hash", "unchecked-hash"]
@@ -91,12 +92,13 @@ def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = parse_toml(path.read_text(encoding="utf-8"))
+    except (TomlError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"{path} is not valid TOML ({exc}). Fix the file and build again."
         ) from exc
-    table = data.get("tool", {}).get("lambda-zip", {})
+    tool = data.get("tool", {})
+    table = tool.get("lambda-zip", {}) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise ConfigError(f"[tool.lambda-zip] in {path} must be a table.")
     refused = sorted(set(table) & set(COMMAND_LINE_ONLY))
@@ -122,6 +124,16 @@ def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
             "version (TOML reads 3.10 as 3.1). Write it as a string, e.g. python-version = "
             '"3.12".'
         )
+    mistyped = [
+        f"{key} = {visible(repr(value))[:60]} ({_EXPECTED[KINDS[key]]})"
+        for key, value in table.items()
+        if not _has_kind(value, KINDS[key])
+    ]
+    if mistyped:
+        raise ConfigError(
+            f"[tool.lambda-zip] in {path} has settings of the wrong type: "
+            f"{'; '.join(mistyped)}. Fix them and build again."
+        )
     settings: dict[str, Any] = {SETTINGS[key]: value for key, value in table.items()}
     for key in LIST_OPTIONS:
         if isinstance(settings.get(key), str):
@@ -141,6 +153,31 @@ def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
             "to read or write elsewhere, pass the path on the command line."
         )
     return settings
+
+
+_EXPECTED = {
+    "value": "expected a string",
+    "path": "expected a path, as a string",
+    "paths": "expected a path or a list of paths, as strings",
+    "globs": "expected a pattern or a list of patterns, as strings",
+    "true": "expected true or false",
+    "false": "expected true or false",
+    "integer": "expected a whole number",
+}
+
+
+def _has_kind(value: object, kind: str) -> bool:
+    """Whether a setting's TOML value has the type its option takes (a table or a number where
+    a path is due would otherwise slip past the checks made on strings)."""
+    if kind in ("value", "path"):
+        return isinstance(value, str)
+    if kind in ("paths", "globs"):
+        return isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(item, str) for item in value)
+        )
+    if kind in ("true", "false"):
+        return isinstance(value, bool)
+    return True  # integers are checked with the command line's, in one message
 
 
 def _inside(project_dir: Path, value: str, key: str, escaping: list[str]) -> Path:
@@ -307,10 +344,10 @@ def _requirements(
 
 def _has_project_dependencies(pyproject: Path) -> bool:
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        data = parse_toml(pyproject.read_text(encoding="utf-8"))
+    except (TomlError, UnicodeDecodeError):
         return False
-    return bool(data.get("project", {}).get("dependencies"))
+    return bool(table(data, "project").get("dependencies"))
 
 
 def _absolute(value: object) -> Path:

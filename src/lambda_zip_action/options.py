@@ -126,6 +126,7 @@ OPTIONS: tuple[Option, ...] = (
 BY_NAME = {option.name: option for option in OPTIONS}
 # [tool.lambda-zip] key -> option name.
 SETTINGS = {option.setting: option.name for option in OPTIONS if option.setting is not None}
+KINDS = {option.setting: option.kind for option in OPTIONS if option.setting is not None}
 # Keys a project may not set, with the flag to use instead.
 COMMAND_LINE_ONLY = {
     option.flag.removeprefix("--"): option.flag
