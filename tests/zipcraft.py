@@ -21,6 +21,8 @@ class Member:
     flags: int = 0
     offset: int | None = None  # point the central record at another local header
     central_name: bytes | None = None
+    extra: bytes = b""  # the local header's extra field
+    central_extra: bytes = b""
 
 
 def craft(path: Path, members: list[Member], count: int | None = None) -> Path:
@@ -50,9 +52,9 @@ def craft(path: Path, members: list[Member], count: int | None = None) -> Path:
             len(payload),
             size,
             len(m.name),
-            0,
+            len(m.extra),
         )
-        body += local + m.name + payload
+        body += local + m.name + m.extra + payload
         central += _central(m, name, crc, len(payload), size, offsets[-1])
     total = len(members) if count is None else count
     eocd = struct.pack(
@@ -77,7 +79,7 @@ def _central(m: Member, name: bytes, crc: int, csize: int, size: int, offset: in
             csize,
             size,
             len(name),
-            0,
+            len(m.central_extra),
             0,
             0,
             0,
@@ -85,6 +87,7 @@ def _central(m: Member, name: bytes, crc: int, csize: int, size: int, offset: in
             offset,
         )
         + name
+        + m.central_extra
     )
 
 

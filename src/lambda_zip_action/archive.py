@@ -165,7 +165,12 @@ def _chunks(path: Path) -> Iterator[bytes]:
 
 def _pack_streamed(path: Path, level: int, cache: DeflateCache | None) -> _Packed:
     """_pack for a big file: hash it in chunks, then take the cache's bytes or deflate it in
-    chunks, checking that the second read gave the same bytes as the first."""
+    chunks, checking that the second read gave the same bytes as the first.
+
+    The check is the sha256, not the CRC-32 the zip records: a file rewritten between the
+    reads to other content with the same CRC (four chosen bytes give any CRC) would otherwise
+    go into the zip under the first content's hash, and every reader would accept it.
+    """
     crc, size, sha = 0, 0, hashlib.sha256()
     for chunk in _chunks(path):
         crc, size = zlib.crc32(chunk, crc), size + len(chunk)
@@ -176,12 +181,12 @@ def _pack_streamed(path: Path, level: int, cache: DeflateCache | None) -> _Packe
     data = cache.load(digest, level) if cache is not None else None
     if data is None:
         compressor = deflate_with(level)
-        parts, again = [], 0
+        parts, again = [], hashlib.sha256()
         for chunk in _chunks(path):
-            again = zlib.crc32(chunk, again)
+            again.update(chunk)
             parts.append(compressor.compress(chunk))
         parts.append(compressor.flush())
-        if again != crc:
+        if again.hexdigest() != digest:
             raise OutputError(
                 f"{path} changed while it was being written into the zip. Nothing was written; "
                 "build again once nothing else writes to it."

@@ -443,7 +443,9 @@ def source_rules(config: BuildConfig, source: Path) -> SourceRules:
 
 def _interpreter(config: BuildConfig, env: Mapping[str, str]) -> Interpreter:
     try:
-        return find_interpreter(config.python_version, config.python, env)
+        return find_interpreter(
+            config.python_version, config.python, env, project=config.project_dir
+        )
     except InterpreterError as exc:
         if config.compile or config.python is not None:
             if config.python is None and config.python_version_reason:

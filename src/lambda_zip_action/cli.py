@@ -529,3 +529,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except KeyboardInterrupt:
         sys.stderr.write("lambda-zip: interrupted; no output was written.\n")
         return 130
+    except (RecursionError, MemoryError) as exc:  # the net under every parser of hostile input
+        why = "nested too deeply" if isinstance(exc, RecursionError) else "too large"
+        sys.stderr.write(
+            f"lambda-zip: input error: an input of `lambda-zip {args.command}` is {why} to read;"
+            " nothing was written. Check the project's TOML files and the zips or manifests.\n"
+        )
+        return 2

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +33,7 @@ from lambda_zip_action.runtimes import (
     Runtime,
 )
 from lambda_zip_action.split import layer_paths
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from lambda_zip_action.toml_text import TomlError, parse_toml, table
 
 InstallerName = Literal["uv", "pip"]
 Invalidation = Literal["checked-hash", "unchecked-hash"]
@@ -99,12 +94,13 @@ def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = parse_toml(path.read_text(encoding="utf-8"))
+    except (TomlError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"{path} is not valid TOML ({exc}). Fix the file and build again."
         ) from exc
-    table = data.get("tool", {}).get("lambda-zip", {})
+    tool = data.get("tool", {})
+    table = tool.get("lambda-zip", {}) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise ConfigError(f"[tool.lambda-zip] in {path} must be a table.")
     refused = sorted(set(table) & set(COMMAND_LINE_ONLY))
@@ -414,10 +410,10 @@ def _requirements(
 
 def _has_project_dependencies(pyproject: Path) -> bool:
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        data = parse_toml(pyproject.read_text(encoding="utf-8"))
+    except (TomlError, UnicodeDecodeError):
         return False
-    return bool(data.get("project", {}).get("dependencies"))
+    return bool(table(data, "project").get("dependencies"))
 
 
 def _absolute(value: object) -> Path:

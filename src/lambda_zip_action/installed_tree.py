@@ -139,10 +139,12 @@ def _source(dist_info: Path) -> str:
         return "index"
     try:
         data = json.loads(direct_url.read_text(encoding="utf-8"))
-    except (ValueError, OSError):
+    except (ValueError, OSError, RecursionError):  # a wheel may ship its own, of any shape
+        return "direct"
+    if not isinstance(data, dict):
         return "direct"
     url = str(data.get("url", ""))
-    if "vcs_info" in data:
+    if isinstance(data.get("vcs_info"), dict):
         vcs = data["vcs_info"]
         return f"{vcs.get('vcs', 'vcs')}+{url}@{vcs.get('commit_id', '')}"
     if url.startswith("file:"):

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,9 +67,14 @@ def probe(path: Path, env: Mapping[str, str]) -> Interpreter | None:
 
 
 def find_interpreter(
-    python_version: str, given: Path | None, env: Mapping[str, str]
+    python_version: str, given: Path | None, env: Mapping[str, str], *, project: Path
 ) -> Interpreter:
-    """The interpreter named by --python, else the first CPython X.Y found on this machine."""
+    """The interpreter named by --python, else the first CPython X.Y found on this machine.
+
+    The search never runs a file of `project`: a pull request can commit a `.venv/bin/python`
+    (or a `python3.12` for a `.` on PATH), and running it would run its code before anything
+    else is checked. Only --python, which the user names, may point into the project.
+    """
     if given is not None:
         found = probe(given, env)
         if found is None:
@@ -83,7 +89,9 @@ def find_interpreter(
                 f"a CPython {python_version} interpreter, or change --python-version."
             )
         return found
-    for candidate in _candidates(python_version, env):
+    for candidate in _candidates(python_version, env, project):
+        if _is_within(candidate, project):
+            continue
         found = probe(candidate, env)
         if found is not None and found.minor == python_version:
             return found
@@ -96,7 +104,7 @@ def find_interpreter(
     )
 
 
-def _candidates(python_version: str, env: Mapping[str, str]) -> Iterator[Path]:
+def _candidates(python_version: str, env: Mapping[str, str], project: Path) -> Iterator[Path]:
     """Cheapest first: pythonX.Y on PATH (as setup-python provides), pyenv's versions, then uv.
 
     pyenv's shims are skipped: they are shell scripts that fail for versions not selected.
@@ -112,16 +120,60 @@ def _candidates(python_version: str, env: Mapping[str, str]) -> Iterator[Path]:
     )
     for version_dir in versions:
         yield version_dir / "bin" / f"python{python_version}"
-    try:
-        completed = subprocess.run(
-            [uv_binary(), "python", "find", "--no-project", python_version],
-            env={**env, "UV_PYTHON_DOWNLOADS": "never"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+    found = _uv_python_find(python_version, env, project)
+    if found is not None:
+        yield found
+
+
+def _uv_python_find(python_version: str, env: Mapping[str, str], project: Path) -> Path | None:
+    """What `uv python find` answers, asked so that it runs no interpreter of a project.
+
+    uv runs every interpreter it considers. Left to itself it considers the virtual
+    environment of VIRTUAL_ENV or CONDA_PREFIX, a `.venv` in the working directory or any
+    parent, and the Python a `uv.toml` or `pyproject.toml` there asks for: all of which a
+    pull request can commit. `--system` skips virtual environments, `--no-config` and
+    `--no-project` the configuration, and an empty working directory leaves nothing to find
+    (a relative setting now means a place in it). uv also runs every python on PATH: the
+    directories of the project, and relative ones, are left out of its PATH, and a uv setting
+    that names a place in the project is dropped.
+    """
+    uv_env = {
+        name: value
+        for name, value in env.items()
+        if name not in ("VIRTUAL_ENV", "CONDA_PREFIX")
+        and not (
+            name.startswith("UV_")
+            and Path(value).is_absolute()
+            and _is_within(Path(value), project)
         )
-        if completed.returncode == 0 and completed.stdout.strip():
-            yield Path(completed.stdout.strip())
+    }
+    uv_env["UV_PYTHON_DOWNLOADS"] = "never"
+    uv_env["PATH"] = os.pathsep.join(
+        directory
+        for directory in env.get("PATH", os.defpath).split(os.pathsep)
+        if Path(directory).is_absolute() and not _is_within(Path(directory), project)
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix="lambda-zip-python-find-") as nowhere:
+            completed = subprocess.run(
+                [uv_binary(), "python", "find", "--system", "--no-project", "--no-config",
+                 python_version],
+                env=uv_env,
+                cwd=nowhere,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired):
-        pass
+        return None
+    answer = completed.stdout.strip()
+    return Path(answer) if completed.returncode == 0 and answer else None
+
+
+def _is_within(candidate: Path, project: Path) -> bool:
+    """Whether the file that would run (links followed) lies inside the project."""
+    try:
+        return candidate.resolve().is_relative_to(project.resolve())
+    except (OSError, RuntimeError):
+        return True

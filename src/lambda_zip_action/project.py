@@ -13,7 +13,6 @@ ignored with a note; a setting outside it is an error, since the lock was resolv
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,11 +23,7 @@ from lambda_zip_action.escape import plain
 from lambda_zip_action.runtimes import DEFAULT_PYTHON_VERSION as NEWEST
 from lambda_zip_action.runtimes import RUNTIMES
 from lambda_zip_action.stage import TOP_LEVEL_SKIPPED, SourceRules, top_level_dotenv
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from lambda_zip_action.toml_text import TomlError, parse_toml, table
 
 
 @dataclass(frozen=True)
@@ -42,8 +37,8 @@ class Choice:
 def pyproject(project_dir: Path) -> dict[str, Any]:
     path = project_dir / "pyproject.toml"
     try:
-        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        data: dict[str, Any] = parse_toml(path.read_text(encoding="utf-8"))
+    except (OSError, TomlError, UnicodeDecodeError):
         return {}
     return data
 
@@ -91,10 +86,10 @@ def default_sources(project_dir: Path) -> tuple[Path | None, str]:
 
 def requires_python(project_dir: Path, data: dict[str, Any]) -> tuple[SpecifierSet, str] | None:
     """The project's requires-python, from [project] or Poetry's python dependency."""
-    text = data.get("project", {}).get("requires-python")
+    text = table(data, "project").get("requires-python")
     where = "[project] requires-python"
     if not isinstance(text, str):
-        text = data.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
+        text = table(data, "tool", "poetry", "dependencies").get("python")
         where = "[tool.poetry.dependencies] python"
         if not isinstance(text, str):
             return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +20,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from lambda_zip_action.errors import RequirementsError
+from lambda_zip_action.toml_text import TomlError, parse_toml, table
 from lambda_zip_action.uv_lock import check_uv_lock_current
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 Kind = Literal["uv.lock", "poetry.lock", "requirements.txt", "pyproject.toml", "none"]
 
@@ -97,10 +92,18 @@ def load_requirements(
         )
         return RequirementSet("uv.lock", path, digest, lines, True, hashed, unpinned)
     if name == "poetry.lock":
-        lines = tuple(_poetry_lines(path, _toml(path, data), marker_env))
+        lock = _toml(path, data)
+        try:
+            lines = tuple(_poetry_lines(path, lock, marker_env))
+        except (AttributeError, TypeError, KeyError) as exc:
+            # A table where a string is due, a list where a table is: the lock's own content.
+            raise RequirementsError(
+                f"{path} does not have the layout of a poetry.lock ({type(exc).__name__}: "
+                f"{str(exc)[:200]}). Regenerate it with poetry lock."
+            ) from exc
         return RequirementSet("poetry.lock", path, digest, lines, True, _all_hashed(lines))
     if name == "pyproject.toml":
-        deps = _toml(path, data).get("project", {}).get("dependencies", [])
+        deps = table(_toml(path, data), "project").get("dependencies", [])
         if not isinstance(deps, list):
             raise RequirementsError(f"[project] dependencies in {path} must be a list of strings.")
         lines, unpinned, hashed = _filter_lines([str(d) for d in deps], marker_env, path, committed)
@@ -125,8 +128,8 @@ def load_requirements(
 
 def _toml(path: Path, data: bytes) -> dict[str, Any]:
     try:
-        document: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        document: dict[str, Any] = parse_toml(data.decode("utf-8"))
+    except (TomlError, UnicodeDecodeError) as exc:
         raise RequirementsError(
             f"{path} is not valid TOML ({exc}). Regenerate it with the tool that wrote it."
         ) from exc
@@ -316,7 +319,7 @@ def _poetry_lines(path: Path, lock: dict[str, Any], marker_env: Mapping[str, str
     by_name: dict[str, dict[str, Any]] = {
         canonicalize_name(str(p.get("name", ""))): p for p in packages
     }
-    legacy_files = lock.get("metadata", {}).get("files", {})
+    legacy_files = table(lock, "metadata", "files")
     if any("groups" in p for p in packages):
         selected = [p for p in packages if _poetry_main(p, marker_env, path)]
     else:
@@ -395,8 +398,9 @@ def _poetry_closure(
 
 
 def _poetry_line(path: Path, package: dict[str, Any], legacy_files: Mapping[str, Any]) -> str:
-    name = str(package["name"])
-    version = str(package["version"])
+    name, version = package["name"], package["version"]
+    if not isinstance(name, str) or not isinstance(version, str):
+        raise TypeError(f"a package's name and version are {name!r:.60} and {version!r:.60}")
     source = package.get("source") or {}
     kind = source.get("type")
     if kind == "git":

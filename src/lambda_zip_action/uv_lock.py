@@ -11,6 +11,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from lambda_zip_action.errors import RequirementsError
+from lambda_zip_action.toml_text import table
 
 # Reads a TOML file's bytes, raising RequirementsError with the file named.
 TomlReader = Callable[[Path, bytes], dict[str, Any]]
@@ -22,7 +23,7 @@ def check_uv_lock_current(path: Path, data: bytes, read_toml: TomlReader) -> Non
     asks for (a pin changed in pyproject.toml and not locked)."""
     pyproject = path.with_name("pyproject.toml")
     try:
-        project = read_toml(pyproject, pyproject.read_bytes()).get("project", {})
+        project = table(read_toml(pyproject, pyproject.read_bytes()), "project")
     except (OSError, RequirementsError):
         return
     name, deps = project.get("name"), project.get("dependencies", [])
@@ -35,7 +36,7 @@ def check_uv_lock_current(path: Path, data: bytes, read_toml: TomlReader) -> Non
     root = next(
         (
             package
-            for package in lock.get("package", [])
+            for package in _list(lock.get("package"))
             if isinstance(package, dict)
             and canonicalize_name(str(package.get("name", ""))) == canonicalize_name(name)
             and isinstance(package.get("source"), dict)
@@ -46,7 +47,7 @@ def check_uv_lock_current(path: Path, data: bytes, read_toml: TomlReader) -> Non
     if root is None:
         return  # a workspace member or a lock uv lays out otherwise: uv export still checks it
     locked: dict[str, list[str]] = {}
-    for entry in root.get("metadata", {}).get("requires-dist", []):
+    for entry in _list(table(root, "metadata").get("requires-dist")):
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             locked.setdefault(canonicalize_name(entry["name"]), []).append(
                 str(entry.get("specifier", ""))
@@ -65,6 +66,10 @@ def check_uv_lock_current(path: Path, data: bytes, read_toml: TomlReader) -> Non
             "would ship what the lock holds, not what the project asks for. Run `uv lock` and "
             "commit the lock."
         )
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _differences(wanted: dict[str, list[Requirement]], locked: dict[str, list[str]]) -> list[str]:

@@ -11,6 +11,7 @@ an empty directory that must stay empty).
 from __future__ import annotations
 
 import io
+import json
 import struct
 import subprocess
 import sys
@@ -167,6 +168,84 @@ def test_names_of_65535_bytes(tmp_path: Path) -> None:
     with zipfile.ZipFile(path) as zf:
         assert zf.read(long_name.decode()) == b"a"
     assert diff_and_inspect(tmp_path, path) == (1, 0)
+
+
+def with_peak_memory(tmp_path: Path, *argv: str) -> tuple[subprocess.CompletedProcess[str], int]:
+    """cli(), run under a parent of its own that reports the peak RSS of its one child (MiB).
+
+    RUSAGE_CHILDREN holds the largest child a process ever waited for, so pytest's own would
+    mix this run with every earlier one.
+    """
+    parent = (
+        "import json, resource, subprocess, sys\n"
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "print(json.dumps([done.returncode, done.stdout, done.stderr,\n"
+        "                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))\n"
+    )
+    cwd = tmp_path / "cwd"
+    cwd.mkdir(exist_ok=True)
+    measured = subprocess.run(
+        [sys.executable, "-c", parent, sys.executable, "-m", "lambda_zip_action", *argv],
+        cwd=cwd, env=tool_env(), capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    returncode, stdout, stderr, peak_kib = json.loads(measured.stdout)
+    assert list(cwd.iterdir()) == []
+    return subprocess.CompletedProcess(argv, returncode, stdout, stderr), peak_kib // 1024
+
+
+def long_names(path: Path, count: int, length: int) -> Path:
+    """`count` directory entries written by the tool's own writer, each name `length` long."""
+    pad = "n" * (length - 7)
+    entries = [StagedFile(f"{i:06d}{pad}/", None, 0o755, "source") for i in range(count)]
+    with path.open("wb") as stream:
+        write_zip(entries, stream, 6, None)
+    return path
+
+
+def test_99000_long_names_are_refused_at_once_in_bounded_memory(tmp_path: Path) -> None:
+    """Under the entry limit, names of 4 KiB took `diff` to 1.8 GiB; 400 bytes here (a 45 MB
+    directory) took it to 230 MiB and exit 1 before the directory had a size limit."""
+    clean = zipcraft.deterministic(tmp_path / "clean.zip", {"a.py": b"a"})
+    path = long_names(tmp_path / "names.zip", 99_000, 400)
+    for argv in (("diff", str(clean), str(path)), ("inspect", str(path))):
+        completed, peak_mib = with_peak_memory(tmp_path, *argv)
+        assert completed.returncode == 2, completed.stderr[-2000:]
+        assert completed.stdout == ""
+        [line] = completed.stderr.splitlines()
+        assert line.startswith(f"{ERROR_PREFIX}{path} is refused: its central directory holds ")
+        assert "accepts at most 33554432" in line
+        assert peak_mib < 80, peak_mib
+    with pytest.raises(ArchiveReadError, match="its central directory holds"):
+        read_archive(path)
+    # The reader still parses such a zip when it is allowed to: the limit, not damage, refused it.
+    allowed = read_archive(path, ReadLimits(max_header_bytes=64 << 20))
+    assert len(allowed.entries) == 99_000
+
+
+def test_long_local_extra_fields_are_bounded_too(tmp_path: Path) -> None:
+    """A small central directory whose local headers each carry 64 KiB of extra field."""
+    field = struct.pack("<HH", 0x9999, 65_000) + b"x" * 65_000
+    members = [Member(f"f{i:04d}".encode(), b"a", extra=field) for i in range(600)]
+    path = zipcraft.craft(tmp_path / "extras.zip", members)
+    with pytest.raises(ArchiveReadError, match="local headers hold at least 33"):
+        read_archive(path)
+    assert diff_and_inspect(tmp_path, path) == (2, 2)
+
+
+def test_empty_extra_fields_by_the_thousand_are_not_all_parsed(tmp_path: Path) -> None:
+    """4-byte empty fields filling 500 central records of 64 KiB: under the directory limit,
+    but 8 million parsed fields took `diff` to 540 MiB before fields were counted."""
+    clean = zipcraft.deterministic(tmp_path / "clean.zip", {"a.py": b"a"})
+    empty_fields = b"\0" * 65_532
+    members = [Member(f"f{i:04d}".encode(), central_extra=empty_fields) for i in range(500)]
+    path = zipcraft.craft(tmp_path / "empty-fields.zip", members)
+    completed, peak_mib = with_peak_memory(tmp_path, "diff", str(clean), str(path))
+    assert completed.returncode == 1, completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert peak_mib < 160, peak_mib
+    archive = read_archive(path)
+    assert all(len(entry.extra) == 16 for entry in archive.entries)
+    assert {f.code for f in archive.findings} == {"bad-extra-field"}
 
 
 # --- zip64 fields that lie -------------------------------------------------------------------

@@ -19,6 +19,7 @@ import pytest
 
 from lambda_zip_action import archive
 from lambda_zip_action.deflate_cache import DeflateCache
+from lambda_zip_action.errors import OutputError
 from lambda_zip_action.stage import StagedFile
 
 
@@ -79,3 +80,71 @@ def test_deflating_each_chunk_alone_would_differ() -> None:
         + compressor.flush()
     )
     assert flushed != one_shot(data)
+
+
+def _crc_table() -> list[int]:
+    table = []
+    for index in range(256):
+        value = index
+        for _ in range(8):
+            value = (value >> 1) ^ 0xEDB88320 if value & 1 else value >> 1
+        table.append(value)
+    return table
+
+
+def with_crc(prefix: bytes, target: int) -> bytes:
+    """`prefix` and four bytes chosen so that the whole has CRC-32 `target`.
+
+    After four bytes, CRC-32's register holds only what the table added: walk back from the
+    target to learn which table entries that takes, then choose each byte to select them.
+    """
+    table = _crc_table()
+    by_top_byte = {entry >> 24: index for index, entry in enumerate(table)}
+    register, wanted = zlib.crc32(prefix) ^ 0xFFFFFFFF, target ^ 0xFFFFFFFF
+    indexes = []
+    for _ in range(4):
+        index = by_top_byte[wanted >> 24]
+        indexes.append(index)
+        wanted = ((wanted ^ table[index]) << 8) & 0xFFFFFFFF
+    tail = bytearray()
+    for index in reversed(indexes):
+        tail.append((register ^ index) & 0xFF)
+        register = (register >> 8) ^ table[index]
+    return prefix + bytes(tail)
+
+
+class SwappingCache(DeflateCache):
+    """A cache that misses, and on its way replaces the file: what another process could do
+    between the writer's hashing read and its deflating read."""
+
+    def __init__(self, root: Path, path: Path, replacement: bytes) -> None:
+        super().__init__(root)
+        self.path, self.replacement = path, replacement
+
+    def load(self, sha: str, level: int) -> bytes | None:
+        swapped = self.path.with_name(".swapped")
+        swapped.write_bytes(self.replacement)
+        swapped.replace(self.path)
+        return None
+
+
+def test_a_file_swapped_for_one_of_the_same_crc_between_the_reads_is_refused(
+    tmp_path: Path,
+) -> None:
+    """The CRC-32 the zip records cannot tell the two contents apart; the sha256 can.
+
+    Before, the second read was compared by CRC-32 only: the zip held the deflated second
+    content under the first one's sha256, and zipfile read it back without complaint.
+    """
+    first = sample(2 * archive.STREAM_SIZE, 11)
+    second = with_crc(first[:1000] + b"import os; os.system('evil')\n" + first[1029:-4],
+                      zlib.crc32(first))  # fmt: skip
+    assert (len(second), zlib.crc32(second)) == (len(first), zlib.crc32(first))
+    assert second != first
+    path = tmp_path / "big.bin"
+    path.write_bytes(first)
+    entries = [StagedFile("big.bin", path, 0o644, "dependency", len(first))]
+    cache = SwappingCache(tmp_path / "cache", path, second)
+    with pytest.raises(OutputError, match="changed while it was being written into the zip"):
+        archive.write_zip(entries, io.BytesIO(), 6, None, cache=cache)
+    assert path.read_bytes() == second  # the swap did happen between the two reads

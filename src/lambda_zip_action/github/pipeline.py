@@ -28,12 +28,12 @@ def ensure_interpreter(config: BuildConfig, env: Mapping[str, str]) -> BuildConf
     if not config.compile or config.python is not None:
         return config
     try:
-        found = find_interpreter(config.python_version, None, env)
+        found = find_interpreter(config.python_version, None, env, project=config.project_dir)
     except InterpreterError as missing:
         core.info(f"No CPython {config.python_version} here; trying uv python install")
         why = _uv_python_install(config.python_version, env)
         try:
-            found = find_interpreter(config.python_version, None, env)
+            found = find_interpreter(config.python_version, None, env, project=config.project_dir)
         except InterpreterError:
             raise InterpreterError(
                 f"{missing.message} `uv python install {config.python_version}` failed as well "

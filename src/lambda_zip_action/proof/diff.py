@@ -8,11 +8,12 @@ version, compression, flags and comments.
 Telling content from container differences apart: `content_identical` is true when both sides
 hold the same set of paths with the same content and the same permission bits;
 `identical_bytes` is true when the archives are byte for byte equal (for manifests: the same
-`archive.sha256`). `content_identical and not identical_bytes` means a container-only
-difference: the same files were packed differently, and `container` says how, per kind of
-difference, with a count and examples. If no field explains it, the first differing byte is
-located instead, so a difference is never left unexplained. Directory entries count as paths:
-a zip with them and one without are not content-identical, since Lambda sees their modes.
+`archive.sha256`; a manifest that gives the other side's hash but lists other files is
+refused). `content_identical and not identical_bytes` means a container-only difference: the
+same files were packed differently, and `container` says how, per kind of difference, with a
+count and examples. If no field explains it, the first differing byte is located instead, so a
+difference is never left unexplained. Directory entries count as paths: a zip with them and one
+without are not content-identical, since Lambda sees their modes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from lambda_zip_action.errors import ConfigError
+from lambda_zip_action.errors import ArchiveReadError, ConfigError
 from lambda_zip_action.proof.container import diff_container
 from lambda_zip_action.proof.load import load
 from lambda_zip_action.proof.model import (
@@ -53,6 +54,17 @@ def diff(old: Path, new: Path) -> DiffResult:
         for name in side.duplicates
     )
     content_identical = not (files.added or files.removed or files.changed or duplicates)
+    manifests = [side for side in (before, after) if side.archive is None]
+    if identical_bytes and not content_identical and manifests:
+        # Equal hashes with other files: the manifest does not describe the zip whose hash it
+        # gives. Its hash is not taken over what it lists.
+        claimed = manifests[0]
+        raise ArchiveReadError(
+            f"{claimed.summary.label} is not a usable lambda-zip manifest: it gives the sha256 "
+            f"{claimed.summary.sha256} of the other side but lists other files ("
+            f"{_first_difference(files, duplicates)}), so it does not describe that zip. "
+            "Compare with the zip itself, or with the manifest written beside it."
+        )
     notes: list[str] = []
     for side, label in ((before, "old"), (after, "new")):
         if side.archive is not None:
@@ -78,6 +90,14 @@ def diff(old: Path, new: Path) -> DiffResult:
         notes=tuple(notes),
         duplicate_names=duplicates,
     )
+
+
+def _first_difference(files: FileDiff, duplicates: tuple[str, ...]) -> str:
+    for changes, how in ((files.changed, "differs"), (files.added, "is only in the new side"),
+                         (files.removed, "is only in the old side")):  # fmt: skip
+        if changes:
+            return f"{changes[0].path!r} {how}"
+    return f"duplicate names: {duplicates[0]}"
 
 
 def diff_exit_code(result: DiffResult) -> int:

@@ -12,9 +12,11 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
@@ -158,6 +160,9 @@ def file_sha256(path: Path) -> str:
 
 
 def _load_manifest(path: Path) -> Side:
+    """A manifest's side, every field checked: it may come from anyone (a baseline in a pull
+    request), so a value of the wrong type is an error here, not a traceback later."""
+
     def bad(why: str) -> ArchiveReadError:
         return ArchiveReadError(
             f"{path} is not a usable lambda-zip manifest: {why}. Give a zip, or the manifest "
@@ -165,42 +170,110 @@ def _load_manifest(path: Path) -> Side:
         )
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        if path.stat().st_size > MANIFEST_MAX_BYTES:
+            raise bad(f"it holds more than {MANIFEST_MAX_BYTES} bytes")
+        data = upgrade(_json_object(path.read_text(encoding="utf-8")))
+    except RecursionError:
+        raise bad("it is nested too deeply") from None
+    except (OSError, UnicodeDecodeError) as exc:
         raise bad(f"it cannot be parsed as JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise bad("it is not a JSON object")
-    try:
-        data = upgrade(data)
     except ValueError as exc:
         raise bad(str(exc)) from exc
     try:
-        archive = data.get("archive") or {}
+        archive = _table(data.get("archive", {}), "archive")
         files: dict[str, FileRecord] = {}
         owners: dict[str, str] = {}
-        for item in data["entries"]:
-            mode = item.get("mode")
+        for index, raw in enumerate(_array(data["entries"], "entries")):
+            where = f"entries[{index}]"
+            item = _table(raw, where)
             record = FileRecord(
-                str(item["path"]),
-                int(item.get("size") or 0),
-                item.get("sha256"),
-                int(mode, 8) & 0o7777 if mode else None,
+                _text(item["path"], f"{where}.path"),
+                _count(item.get("size") or 0, f"{where}.size"),
+                _digest(item.get("sha256"), f"{where}.sha256"),
+                _mode(item.get("mode"), f"{where}.mode"),
             )
-            files.setdefault(record.path, record)
+            if record.path in files:
+                raise ValueError(f"{where}.path {record.path!r} is listed twice")
+            files[record.path] = record
             if item.get("owner"):
-                owners[record.path] = str(item["owner"])
+                owners[record.path] = _text(item["owner"], f"{where}.owner")
         distributions = tuple(
-            DistributionVersion(str(d["name"]), str(d["version"]))
-            for d in data.get("distributions", [])
+            DistributionVersion(
+                _text(_table(d, "distributions[]").get("name"), "a distribution's name"),
+                _text(d.get("version"), "a distribution's version"),
+            )
+            for d in _array(data.get("distributions", []), "distributions")
         )
+        size = archive.get("size")
         summary = SideSummary(
             os.path.normpath(path),
             "manifest",
-            archive.get("sha256"),
-            archive.get("size"),
-            int(archive.get("entries", len(files))),
+            _digest(archive.get("sha256"), "archive.sha256"),
+            None if size is None else _count(size, "archive.size"),
+            _count(archive.get("entries", len(files)), "archive.entries"),
             sum(record.size for record in files.values()),
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise bad(f"a field is missing or has the wrong type ({exc!r})") from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise bad(f"a field is missing or has the wrong type ({exc!r:.300})") from exc
     return Side(summary, files, distributions, None, (), owners)
+
+
+# A manifest of 100,000 entries with long names is about 30 MB.
+MANIFEST_MAX_BYTES = 256 * 1024 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_MODE = re.compile(r"[0-7]{1,6}")
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    def refuse(constant: str) -> None:
+        raise ValueError(f"it cannot be parsed as JSON ({constant} is not a JSON number)")
+
+    try:
+        data = json.loads(text, parse_constant=refuse)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"it cannot be parsed as JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ValueError("it is not a JSON object")
+    return data
+
+
+def _shown(value: object) -> str:
+    return repr(value)[:60]
+
+
+def _table(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"{where} is {_shown(value)}, not an object")
+    return value
+
+
+def _array(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"{where} is {_shown(value)}, not a list")
+    return value
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{where} is {_shown(value)}, not a non-empty string")
+    return value
+
+
+def _count(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 63:
+        raise TypeError(f"{where} is {_shown(value)}, not a whole number of bytes")
+    return value
+
+
+def _digest(value: object, where: str) -> str | None:
+    if value is not None and not (isinstance(value, str) and _SHA256.fullmatch(value)):
+        raise ValueError(f"{where} is {_shown(value)}, not 64 lowercase hex digits")
+    return value
+
+
+def _mode(value: object, where: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _MODE.fullmatch(value):
+        raise ValueError(f"{where} is {_shown(value)}, not an octal mode")
+    return int(value, 8) & 0o7777

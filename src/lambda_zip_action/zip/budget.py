@@ -1,7 +1,8 @@
 """How much reading one archive may cost: the limits every reader path draws from.
 
 The ratio and the archive-wide output budget stop zip bombs before they are inflated; the entry
-count and the deadline stop archives built to make parsing itself slow.
+count, the size of the headers and the deadline stop archives built to make parsing itself
+slow or large.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ class ReadLimits:
     # may hold 250 MB unzipped; 100,000 entries is far beyond any real one.
     max_entries: int = 100_000
     max_seconds: float = 120.0
+    # Under the entry limit, long names still cost: 99,000 records with names of 4 KiB took
+    # `diff` to 1.8 GiB. The central directory, and the names and extra fields of the local
+    # headers together, may each hold this much; 100,000 entries with 200-byte names and the
+    # usual extras need about 26 MB.
+    max_header_bytes: int = 32 * 1024 * 1024
 
     def ratio_exceeded(self, declared: int, compressed: int) -> bool:
         """Whether an entry claims more output than honest deflate gives, and enough to matter."""

@@ -2,7 +2,8 @@
 
 Record signatures and layouts (APPNOTE 6.3.x, sections 4.3.7 to 4.3.16), the general purpose
 flags, the methods and extra-field ids this tool writes or looks at, DOS dates both ways, and
-the decoding of the extra fields that explain why two zips differ (0x5455, 0x7875).
+the decoding of names, of zip64 fields and of the extra fields that explain why two zips differ
+(0x5455, 0x7875).
 """
 
 from __future__ import annotations
@@ -99,3 +100,25 @@ def unix_ids(data: bytes) -> dict[str, int]:
         values[key] = int.from_bytes(raw, "little")
         pos += 1 + width
     return values
+
+
+def decode_name(raw: bytes, flags: int) -> tuple[str, bool]:
+    """A name as its flags say it is encoded, and whether it decoded cleanly."""
+    if flags & FLAG_UTF8:
+        try:
+            return raw.decode("utf-8"), True
+        except UnicodeDecodeError:
+            return raw.decode("utf-8", "replace"), False
+    return raw.decode("cp437"), True
+
+
+def zip64_values(data: bytes, csize: int, usize: int, offset: int) -> tuple[int, int, int]:
+    """(compressed size, size, offset) with the saturated ones taken from a zip64 extra."""
+    # Only the fields saturated in the fixed record are present, in this order.
+    pos = 0
+    values = [usize, csize, offset]
+    for slot in range(3):
+        if values[slot] == 0xFFFFFFFF and pos + 8 <= len(data):
+            values[slot] = struct.unpack_from("<Q", data, pos)[0]
+            pos += 8
+    return values[1], values[0], values[2]

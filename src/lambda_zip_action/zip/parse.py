@@ -32,10 +32,11 @@ from lambda_zip_action.zip.format import (
     EXTRA_ZIP64,
     FLAG_DATA_DESCRIPTOR,
     FLAG_ENCRYPTED,
-    FLAG_UTF8,
     LOCAL,
     LOCAL_SIG,
     SUPPORTED_METHODS,
+    decode_name,
+    zip64_values,
 )
 from lambda_zip_action.zip.structure import (
     ExtraField,
@@ -50,26 +51,23 @@ EOCD_SEARCH = 22 + 0xFFFF
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
+# Honest writers put at most a handful of fields in a record. Empty 4-byte fields would make an
+# object of every 4 bytes of a directory: 500 records of 65,532 such bytes took 540 MB.
+MAX_EXTRA_FIELDS = 16
+
 
 def _parse_extra(raw: bytes) -> tuple[tuple[ExtraField, ...], bool]:
     fields: list[ExtraField] = []
     pos = 0
     while pos + 4 <= len(raw):
+        if len(fields) == MAX_EXTRA_FIELDS:
+            return tuple(fields), False
         header_id, size = EXTRA_HEADER.unpack_from(raw, pos)
         if pos + 4 + size > len(raw):
             return tuple(fields), False
         fields.append(ExtraField(header_id, raw[pos + 4 : pos + 4 + size]))
         pos += 4 + size
     return tuple(fields), pos == len(raw)
-
-
-def _decode_name(raw: bytes, flags: int) -> tuple[str, bool]:
-    if flags & FLAG_UTF8:
-        try:
-            return raw.decode("utf-8"), True
-        except UnicodeDecodeError:
-            return raw.decode("utf-8", "replace"), False
-    return raw.decode("cp437"), True
 
 
 def name_problems(name: str) -> list[tuple[str, str]]:
@@ -105,11 +103,19 @@ class ArchiveParser:
         self.findings: list[ZipFinding] = []
         self.limits = limits or ReadLimits()
         self.deadline = deadline if deadline is not None else time.monotonic() + 1e9
+        self.local_header_bytes = 0
 
     def fail(self, what: str) -> ArchiveReadError:
         return ArchiveReadError(
             f"{self.path} cannot be read as a zip: {what}. It is not a zip, or it was truncated "
             "or corrupted (an interrupted download or copy?); rebuild or download it again."
+        )
+
+    def too_large(self, what: str) -> ArchiveReadError:
+        return ArchiveReadError(
+            f"{self.path} is refused: {what}, and this reader accepts at most "
+            f"{self.limits.max_header_bytes} (a Lambda package of 100,000 files needs less; "
+            "names made long to exhaust memory?). Nothing was decompressed."
         )
 
     def read_at(self, offset: int, size: int) -> bytes:
@@ -153,6 +159,8 @@ class ArchiveParser:
                 f"its central directory ({cd_size} bytes at offset {cd_offset}) extends past "
                 f"the end-of-central-directory record at {cd_end}"
             )
+        if cd_size > self.limits.max_header_bytes:
+            raise self.too_large(f"its central directory holds {cd_size} bytes")
         if shift:
             self.findings.append(
                 ZipFinding("prepended-data", f"{shift} bytes precede the first entry")
@@ -272,19 +280,15 @@ class ArchiveParser:
             fields[15],
             fields[16],
         )
-        name, valid = _decode_name(name_bytes, flags)
+        name, valid = decode_name(name_bytes, flags)
         if not valid:
             self.findings.append(
                 ZipFinding("invalid-utf8-name", "flagged UTF-8 but is not valid UTF-8", name)
             )
-        extra, complete = _parse_extra(extra_raw)
-        if not complete:
-            self.findings.append(
-                ZipFinding("bad-extra-field", "the central extra field is malformed", name)
-            )
+        extra = self.extra_fields(extra_raw, "central", name)
         for field in extra:
             if field.header_id == EXTRA_ZIP64:
-                csize, usize, offset = _apply_zip64(field.data, csize, usize, offset)
+                csize, usize, offset = zip64_values(field.data, csize, usize, offset)
         if flags & FLAG_ENCRYPTED:
             self.findings.append(ZipFinding("encrypted", "the entry is encrypted", name))
         if method not in SUPPORTED_METHODS:
@@ -324,18 +328,22 @@ class ArchiveParser:
         _, needed, flags, method, dos_time, dos_date, crc, csize, usize, nlen, elen = LOCAL.unpack(
             raw
         )
+        self.local_header_bytes += nlen + elen
+        if self.local_header_bytes > self.limits.max_header_bytes:
+            raise self.too_large(
+                f"the names and extra fields of its local headers hold at least "
+                f"{self.local_header_bytes} bytes"
+            )
         tail = self.fh.read(nlen + elen)
         if len(tail) != nlen + elen:
             self.findings.append(
                 ZipFinding("bad-local-header", "the local header is cut short", name)
             )
             return None
-        name_bytes, extra_raw = tail[:nlen], tail[nlen:]
-        extra, complete = _parse_extra(extra_raw)
-        if not complete:
-            self.findings.append(
-                ZipFinding("bad-extra-field", "the local extra field is malformed", name)
-            )
+        # The central name's object when they agree: a long name is then held once, not twice.
+        name_bytes = central_name if tail[:nlen] == central_name else tail[:nlen]
+        extra_raw = tail[nlen:]
+        extra = self.extra_fields(extra_raw, "local", name)
         if name_bytes != central_name:
             why = "the local header names another file than the central directory"
             self.findings.append(ZipFinding("name-mismatch", why, name))
@@ -361,6 +369,13 @@ class ArchiveParser:
             data_offset=data_offset,
             data_end=data_end,
         )
+
+    def extra_fields(self, raw: bytes, where: str, name: str) -> tuple[ExtraField, ...]:
+        fields, complete = _parse_extra(raw)
+        if not complete:
+            why = f"the {where} extra field is malformed or has over {MAX_EXTRA_FIELDS} fields"
+            self.findings.append(ZipFinding("bad-extra-field", why, name))
+        return fields
 
     def check_name(self, entry: ZipEntry, seen: dict[str, int]) -> None:
         for code, why in name_problems(entry.name):
@@ -393,14 +408,3 @@ class ArchiveParser:
                 self.findings.append(ZipFinding("data-out-of-bounds", why, name))
             if end > reach:
                 reach, reacher = end, index
-
-
-def _apply_zip64(data: bytes, csize: int, usize: int, offset: int) -> tuple[int, int, int]:
-    # Only the fields saturated in the fixed record are present, in this order.
-    pos = 0
-    values = [usize, csize, offset]
-    for slot in range(3):
-        if values[slot] == 0xFFFFFFFF and pos + 8 <= len(data):
-            values[slot] = struct.unpack_from("<Q", data, pos)[0]
-            pos += 8
-    return values[1], values[0], values[2]
