@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from lambda_zip_action import __version__
 from lambda_zip_action.build import BuildResult, SharedWork, build
 from lambda_zip_action.config import BuildConfig, make_config
-from lambda_zip_action.errors import LambdaZipError
+from lambda_zip_action.errors import ConfigError, LambdaZipError
 from lambda_zip_action.escape import plain
 from lambda_zip_action.events import Event
 from lambda_zip_action.options import add_build_options, given
@@ -449,7 +449,7 @@ def _run_functions(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     the_plan = plan(args.project, {}, env.get("SOURCE_DATE_EPOCH"),
                     Selection(deploy_config=args.deploy_config))  # fmt: skip
     if the_plan is None:
-        raise LambdaZipError(
+        raise ConfigError(
             f"{args.project.resolve()} declares no function: no template.yaml, serverless.yml, "
             "cdk.out, *.tf, .chalice/config.json, zappa_settings.* or [tool.lambda-zip.functions]"
             ". `lambda-zip build` builds it as one package."

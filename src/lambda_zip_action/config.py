@@ -112,6 +112,8 @@ def read_pyproject_settings(project_dir: Path) -> dict[str, Any]:
             f"build machine (or change what may run). Remove it and pass {flags} on the command "
             "line (in the Action: the inputs) instead."
         )
+    # [tool.lambda-zip.functions] declares functions (deploy.declared reads it), not options.
+    table = {key: value for key, value in table.items() if key != "functions"}
     unknown = sorted(set(table) - set(SETTINGS))
     if unknown:
         raise ConfigError(
@@ -193,6 +195,13 @@ def make_config(
     notes: list[str] = []
     if function is not None:
         _declared(function, merged, problems, notes)
+        if function.requirements is not None and not _is_within(function.requirements,
+                                                                project_dir):  # fmt: skip
+            problems.append(
+                f"{function.origin or 'the deploy configuration'} installs "
+                f"{visible(str(function.requirements))} for {visible(function.name)}, outside "
+                f"the project {project_dir}"
+            )
         if not _is_within(function.code_dir, project_dir):
             problems.append(
                 f"{function.origin or 'the deploy configuration'} puts the code of "
@@ -257,7 +266,14 @@ def make_config(
         elif not source.is_dir():
             problems.append(f"source {source} is not a directory")
 
-    requirements = _requirements(project_dir, merged.get("requirements"), problems, notes)
+    if function is not None and not merged.get("requirements"):
+        # The deploy tool's own rule decided (SAM: CodeUri/requirements.txt); nothing else is
+        # guessed: a project's root requirements.txt is often the deploy tooling's own.
+        requirements = None
+        notes.append(f"{visible(function.name)} installs no dependencies: its deploy "
+                     "configuration names no dependency file for it")  # fmt: skip
+    else:
+        requirements = _requirements(project_dir, merged.get("requirements"), problems, notes)
     if function is not None:
         _unused_dependency_files(function, requirements, problems)
 

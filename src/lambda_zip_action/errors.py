@@ -73,3 +73,10 @@ class ArchiveReadError(LambdaZipError):
     """A zip or manifest that cannot be read: truncated, corrupt, or not a zip at all."""
 
     kind = "archive"
+
+
+class DeployConfigError(ConfigError):
+    """A deploy configuration (template.yaml, serverless.yml, ...) that is present but cannot be
+    understood, or that declares something Lambda would not run."""
+
+    kind = "deploy configuration"
