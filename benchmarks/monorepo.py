@@ -1,9 +1,9 @@
 """A monorepo of functions sharing one lock: every function built and verified by one command,
 against one function of the same dependencies.
 
-The project is made from the medium fixture: `template.yaml` (SAM) declares FUNCTIONS functions,
-each with its own code directory (`fnN/app.py`) and no dependency file of its own, so each
-installs the project's `requirements.txt` (medium's lock). Timed, interleaved run by run with a
+The project is made from the medium fixture: `[tool.lambda-zip.functions]` declares FUNCTIONS
+functions, each with its own code directory (`functions/fnN/app.py`), all installing the
+project's `requirements.txt` (medium's lock). Timed, interleaved run by run with a
 warm cache: `lambda-zip build --verify --function Fn0` (one function) and `lambda-zip build
 --verify` (all of them), and the same two without --verify.
 
@@ -51,26 +51,24 @@ class MonorepoTimes:
 
 
 def make_project(directory: Path, functions: int = FUNCTIONS) -> Path:
-    """The monorepo: medium's lock at the root, `functions` code directories, a SAM template."""
+    """The monorepo: medium's lock at the root, `functions` code directories, each declared in
+    [tool.lambda-zip.functions] with that one lock."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PROJECTS / "medium" / "requirements.txt", directory / "requirements.txt")
-    resources = []
+    tables = ['[project]\nname = "monorepo"\nversion = "0"\nrequires-python = ">=3.12"\n']
     for index in range(functions):
-        code = directory / f"fn{index}"
-        code.mkdir(exist_ok=True)
+        code = directory / "functions" / f"fn{index}"
+        code.mkdir(parents=True, exist_ok=True)
         (code / "app.py").write_text(
             "import json\n\nimport pydantic\n\n\n"
             f"def handler(event, context):\n    return json.dumps({{'function': {index}}})\n"
         )
-        resources.append(
-            f"  Fn{index}:\n    Type: AWS::Serverless::Function\n    Properties:\n"
-            f"      CodeUri: fn{index}/\n      Handler: app.handler\n"
+        tables.append(
+            f'[tool.lambda-zip.functions.Fn{index}]\nsource = "functions/fn{index}"\n'
+            'handler = "app.handler"\npython-version = "3.12"\n'
+            'requirements = "requirements.txt"\n'
         )
-    (directory / "template.yaml").write_text(
-        "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\n"
-        "Globals:\n  Function:\n    Runtime: python3.12\n    Architectures: [x86_64]\n"
-        "Resources:\n" + "".join(resources)
-    )
+    (directory / "pyproject.toml").write_text("\n".join(tables))
     return directory
 
 

@@ -147,7 +147,8 @@ def _monorepo_section(results: Results) -> list[str]:
     lines = [
         "## A monorepo: every function of one lock in one command",
         "",
-        f"`benchmarks/monorepo.py`: a SAM template declaring {monorepo.functions} functions, each "
+        f"`benchmarks/monorepo.py`: {monorepo.functions} functions declared in "
+        "`[tool.lambda-zip.functions]`, each "
         "its own code directory, all installing the medium fixture's lock; warm caches, the "
         "kinds interleaved run by run. `one` is `--function Fn0`, `all` builds every function.",
         "",

@@ -139,7 +139,7 @@ def build(
         on_event(Event("stage", "Staging sources"))
         layer_files = (config.layer_output, config.layer_manifest)
         never_pack = (config.output, config.manifest, *(p for p in layer_files if p is not None))
-        groups = [list(done.staged)]
+        groups = [list(done.staged) + _support(config, interpreter, tool_env, work, done)]
         groups += [
             collect(src, "source", source_rules(config, src), never_pack, reverse=reverse_traversal)
             for src in config.sources
@@ -371,6 +371,51 @@ def _install(
 
     staged = collect(dependencies, "dependency", reverse=reverse_traversal)
     return _Installed(requirements, installed, dependencies, tuple(staged), tuple(warnings))
+
+
+def _support(
+    config: BuildConfig,
+    interpreter: Interpreter,
+    tool_env: dict[str, str],
+    work: Path,
+    done: _Installed,
+) -> list[StagedFile]:
+    """The files of modules the deploy tool adds to a package itself (Chalice's runtime), from
+    the release the project pins, installed on its own (no dependencies); none when the
+    dependencies already hold that distribution."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    installed = {canonicalize_name(d.name) for d in done.result.distributions}
+    staged: list[StagedFile] = []
+    for index, (line, files) in enumerate(config.support):
+        name = canonicalize_name(Requirement(line.split(" --hash")[0]).name)
+        if name in installed:
+            continue
+        target = work / f"support-{index}"
+        requirement = RequirementSet("requirements.txt", None, None, (line,), locked=True,
+                                     hashed="--hash=" in line)  # fmt: skip
+        install(
+            make_installer(config.installer, tool_env, interpreter.path),
+            InstallRequest(
+                requirement,
+                config.runtime,
+                config.architecture,
+                interpreter.path,
+                target,
+                no_build=True,
+            ),
+        )
+        for file in files:
+            path = target / file
+            if not path.is_file():
+                raise SourceError(f"{line.split(' --hash')[0]} holds no {file}, which its tool "
+                                  "adds to the package: pin a release that has it.")  # fmt: skip
+            for parent in Path(file).parents[:-1]:
+                staged.append(StagedFile(parent.as_posix() + "/", None, 0o755, "dependency"))
+            staged.append(StagedFile(file, path, 0o644, "dependency", path.stat().st_size))
+    unique = {entry.name: entry for entry in staged}
+    return sorted(unique.values(), key=lambda entry: entry.name.encode("utf-8"))
 
 
 def _private_sources(entries: list[StagedFile], directory: Path) -> list[StagedFile]:

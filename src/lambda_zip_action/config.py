@@ -82,6 +82,8 @@ class BuildConfig:
     handler_origin: str = field(default="", compare=False)
     # The deploy configuration file chosen with --deploy-config, for verify's rebuild.
     deploy_choice: str | None = field(default=None, compare=False)
+    # Modules the deploy tool ships itself (FunctionSpec.support): (pinned requirement, files).
+    support: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def runtime(self) -> Runtime:
@@ -328,6 +330,7 @@ def make_config(
         function=function.name if function is not None else None,
         handler=function.handler.value if function and function.handler else None,
         handler_origin=str(function.handler.origin) if function and function.handler else "",
+        support=function.support if function is not None else (),
     )
 
 

@@ -61,7 +61,7 @@ def _env(tmp_path: Path, workspace: Path, **inputs: str) -> dict[str, str]:
 def test_the_action_builds_every_declared_function_and_comments_once(
     tmp_path: Path, workspace: Path, fake: FakeGitHub
 ) -> None:
-    env = _env(tmp_path, workspace, verify="true", github_token=BOT_TOKEN, name="orders-api")
+    env = _env(tmp_path, workspace, verify="true", github_token=BOT_TOKEN, name="orders")
     env["GITHUB_API_URL"] = fake.url
 
     assert cli.main(["action"], env) == 0
@@ -77,10 +77,10 @@ def test_the_action_builds_every_declared_function_and_comments_once(
     assert outputs["reproducible"] == "true"
     assert outputs["sha256"] == ""  # several functions: the one-package outputs stay empty
     summary = (tmp_path / "summary.md").read_text()
-    assert summary.startswith("### Lambda functions orders-api: 0 of 2 functions changed, 2 ")
+    assert summary.startswith("### Lambda functions orders: 0 of 2 functions changed, 2 ")
     assert "| OrdersFunction | python3.12 arm64 | new |" in summary
     [ours] = [c for c in fake.comments(REPO, PR) if c.login == BOT_LOGIN]
-    assert ours.body == f"{marker_for('orders-api')}\n{summary}"
+    assert ours.body == f"{marker_for('orders')}\n{summary}"
 
 
 def test_compare_to_names_one_package_and_is_refused_for_several(

@@ -11,6 +11,7 @@ directory with requirements.txt installed, `app_function` as the handler to find
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,6 +48,24 @@ def find_chalice(project_dir: Path) -> Path | None:
     return path if path.is_file() else None
 
 
+def _chalice_pin(project_dir: Path, file: Origin) -> str:
+    """The chalice release the project pins (requirements*.txt, with its hashes), whose
+    runtime module Chalice itself would add to the package."""
+    for path in sorted(project_dir.glob("requirements*.txt")):
+        joined = re.sub(r"\\\n", " ", read_text(path, project_dir))
+        for line in joined.splitlines():
+            found = re.match(r"\s*chalice\s*==\s*([\w.!+-]+)(.*)$", line, re.IGNORECASE)
+            if found:
+                hashes = re.findall(r"--hash[=\s]+(\S+)", found.group(2))
+                return " ".join([f"chalice=={found.group(1)}", *(f"--hash={h}" for h in hashes)])
+    raise DeployConfigError(
+        f"{file} makes this a Chalice app, and Chalice adds its runtime module (chalice/app.py) "
+        "to the package from the release that deploys it; no requirements*.txt of the project "
+        "pins chalice (chalice==X.Y.Z), so which one is unknown. Pin it in requirements-dev.txt "
+        "(or requirements.txt) and build again."
+    )
+
+
 def find_zappa(project_dir: Path) -> Path | None:
     return next((project_dir / n for n in ZAPPA if (project_dir / n).is_file()), None)
 
@@ -67,6 +86,7 @@ def read_chalice(path: Path, project_dir: Path) -> DeployConfig:
         raise DeployConfigError(f"{file} has no app_name.")
     if not (project_dir / "app.py").is_file():
         raise DeployConfigError(f"{file} makes this a Chalice app, but there is no app.py.")
+    support = (_chalice_pin(project_dir, file), ("chalice/__init__.py", "chalice/app.py"))
     excludes = tuple(
         sorted(
             child.name
@@ -90,6 +110,7 @@ def read_chalice(path: Path, project_dir: Path) -> DeployConfig:
                 requirements=requirements if requirements.is_file() else None,
                 excludes=excludes,
                 origin=said,
+                support=(support,),
                 notes=(
                     "Chalice deploys with the runtime of the Python it runs on: the project's "
                     "requires-python or .python-version decides here",

@@ -56,6 +56,9 @@ class FunctionSpec:
     includes: tuple[str, ...] = ()
     origin: Origin | None = None
     notes: tuple[str, ...] = field(default=(), compare=False)
+    # Modules the deploy tool adds to the package itself, as (requirement pinned in the
+    # project, the files of it to ship): Chalice's runtime, chalice/__init__.py and app.py.
+    support: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
