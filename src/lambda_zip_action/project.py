@@ -2,7 +2,7 @@
 
 Sources: `src/` when there is one (flat modules or `src/<package>`), else the project directory
 itself when modules or packages lie at its top (`app.py` beside `requirements.txt`); staging
-then leaves out what such a directory holds besides code (stage.TOP_LEVEL_SKIPPED).
+then leaves out what such a directory holds besides code (source_rules.TOP_LEVEL_SKIPPED).
 
 Target Python: `requires-python` bounds the choice (`[project]`, or Poetry's
 `[tool.poetry.dependencies] python`), `.python-version` picks inside it, else the newest Lambda
@@ -23,7 +23,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from lambda_zip_action.escape import plain
 from lambda_zip_action.runtimes import DEFAULT_PYTHON_VERSION as NEWEST
 from lambda_zip_action.runtimes import RUNTIMES
-from lambda_zip_action.stage import TOP_LEVEL_SKIPPED, SourceRules, top_level_dotenv
+from lambda_zip_action.source_rules import TOP_LEVEL_SKIPPED, SourceRules, top_level_dotenv
 
 if sys.version_info >= (3, 11):
     import tomllib
