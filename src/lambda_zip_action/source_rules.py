@@ -133,7 +133,7 @@ class SourceRules:
                 "function's code could read it. Move it out of the sources or exclude it "
                 f"(--exclude); if it must ship, --include {plain(relative)!r}"
             )
-        return f"{found.reason}. Remove it from the sources or exclude it (--exclude)"
+        return found.reason
 
 
 def _top_level_skipped(name: str, directory: Path | None) -> bool:
