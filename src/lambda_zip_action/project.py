@@ -84,8 +84,8 @@ def default_sources(project_dir: Path) -> tuple[Path | None, str]:
     )
     return project_dir, (
         f"sources: the project directory (top-level layout: no src/, and {shown} at the top), "
-        f"without {', '.join(TOP_LEVEL_SKIPPED[:6])}, project and deploy-tool files, caches and virtual "
-        f"environments; --include brings one back{secrets}"
+        f"without {', '.join(TOP_LEVEL_SKIPPED[:6])}, project and deploy-tool files, caches "
+        f"and virtual environments; --include brings one back{secrets}"
     )
 
 

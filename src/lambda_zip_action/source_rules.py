@@ -80,8 +80,9 @@ class SourceRules:
     """What to leave out of one source directory.
 
     `excludes` always win; `includes` bring back what the default rules skip or refuse (a
-    `tests/` directory, a `.env` file), never what `excludes` name. `top_level` is set when
-    the source directory is the project directory itself.
+    `tests/` directory, a `.env` file) and what git ignores (a generated file), never what
+    `excludes` name, version control data or a binary Lambda cannot load. `top_level` is set
+    when the source directory is the project directory itself.
     """
 
     excludes: tuple[str, ...] = ()
