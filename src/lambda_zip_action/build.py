@@ -25,9 +25,10 @@ from lambda_zip_action.archive import (
 from lambda_zip_action.bytecode_cache import BytecodeCache, CachedGroup, FreshGroup
 from lambda_zip_action.compile import compile_entries, default_workers
 from lambda_zip_action.config import BuildConfig
-from lambda_zip_action.errors import InterpreterError, SourceError
+from lambda_zip_action.errors import ConfigError, InterpreterError, SourceError
 from lambda_zip_action.etags import S3ETags
 from lambda_zip_action.events import Event, Listener, ignore
+from lambda_zip_action.gitrepo import Checkout, checkout
 from lambda_zip_action.handler import check_handler
 from lambda_zip_action.install import InstallResult, install, installer_environment
 from lambda_zip_action.installed_tree import Distribution
@@ -37,7 +38,14 @@ from lambda_zip_action.limits import SizeReport, combined_problem
 from lambda_zip_action.outputs import Artifact, Package, write_outputs
 from lambda_zip_action.requirements import RequirementSet, load_requirements, repository_root
 from lambda_zip_action.runtimes import Layout, task_root
-from lambda_zip_action.stage import SourceRules, StagedFile, case_collisions, collect, merge
+from lambda_zip_action.stage import (
+    SourceRules,
+    StagedFile,
+    case_collisions,
+    collect,
+    collect_sources,
+    merge,
+)
 
 
 @dataclass(frozen=True)
@@ -140,10 +148,14 @@ def build(
         layer_files = (config.layer_output, config.layer_manifest)
         never_pack = (config.output, config.manifest, *(p for p in layer_files if p is not None))
         groups = [list(done.staged) + _support(config, interpreter, tool_env, work, done)]
-        groups += [
-            collect(src, "source", source_rules(config, src), never_pack, reverse=reverse_traversal)
-            for src in config.sources
-        ]
+        for src in config.sources:
+            rules = source_rules(config, src, _checkout(src, tool_env, warn))
+            staged, report = collect_sources(src, rules, never_pack, reverse_traversal)
+            groups.append(staged)
+            for note in report.notes(src):
+                on_event(Event("info", note))
+            for warning in report.warnings(src):
+                warn(warning)
         if config.split:
             packages = [
                 Package(config.output, config.manifest, "function",
@@ -462,9 +474,25 @@ def _check_split(config: BuildConfig, packages: list[Package]) -> None:
         )
 
 
-def source_rules(config: BuildConfig, source: Path) -> SourceRules:
+def _checkout(source: Path, env: Mapping[str, str], warn: Callable[[str], None]) -> Checkout | None:
+    """What git tracks and ignores in `source`; None outside a repository, or (with a
+    warning) when git cannot tell."""
+    try:
+        return checkout(source, env)
+    except ConfigError as exc:
+        warn(
+            f"{exc.message} Files git ignores in {source} are packed too, so this build can "
+            "differ from a CI build of the commit."
+        )
+        return None
+
+
+def source_rules(
+    config: BuildConfig, source: Path, checkout: Checkout | None = None
+) -> SourceRules:
     """What staging leaves out of `source`: the settings, the defaults of a top-level layout,
-    and the directory the zip is written to (a `dist/` inside `--source .`)."""
+    the directory the zip is written to (a `dist/` inside `--source .`), and what git ignores
+    (`checkout`); and what it refuses for the target (foreign binaries)."""
     never = []
     for path in (config.output, config.manifest, config.layer_output, config.layer_manifest):
         if path is None:
@@ -483,7 +511,11 @@ def source_rules(config: BuildConfig, source: Path) -> SourceRules:
         # input of the build in a top-level layout, not a module to ship.
         with contextlib.suppress(ValueError):
             never.append(config.requirements.resolve().relative_to(source).as_posix())
-    return SourceRules(config.excludes, config.includes, top_level=top_level, never=tuple(never))
+    return SourceRules(
+        config.excludes, config.includes, top_level=top_level,
+        never=tuple(never), python_version=config.python_version,
+        architecture=config.architecture, checkout=checkout,
+    )  # fmt: skip
 
 
 def _interpreter(config: BuildConfig, env: Mapping[str, str]) -> Interpreter:

@@ -2,7 +2,7 @@
 
 Sources: `src/` when there is one (flat modules or `src/<package>`), else the project directory
 itself when modules or packages lie at its top (`app.py` beside `requirements.txt`); staging
-then leaves out what such a directory holds besides code (stage.TOP_LEVEL_SKIPPED).
+then leaves out what such a directory holds besides code (source_rules.TOP_LEVEL_SKIPPED).
 
 Target Python: `requires-python` bounds the choice (`[project]`, or Poetry's
 `[tool.poetry.dependencies] python`), `.python-version` picks inside it, else the newest Lambda
@@ -22,7 +22,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from lambda_zip_action.escape import plain
 from lambda_zip_action.runtimes import DEFAULT_PYTHON_VERSION as NEWEST
 from lambda_zip_action.runtimes import RUNTIMES
-from lambda_zip_action.stage import TOP_LEVEL_SKIPPED, SourceRules, top_level_dotenv
+from lambda_zip_action.source_rules import TOP_LEVEL_SKIPPED, SourceRules, top_level_dotenv
 from lambda_zip_action.toml_text import TomlError, parse_toml, table
 
 
@@ -79,8 +79,8 @@ def default_sources(project_dir: Path) -> tuple[Path | None, str]:
     )
     return project_dir, (
         f"sources: the project directory (top-level layout: no src/, and {shown} at the top), "
-        f"without {', '.join(TOP_LEVEL_SKIPPED[:6])}, project files, caches and virtual "
-        f"environments; --include brings one back{secrets}"
+        f"without {', '.join(TOP_LEVEL_SKIPPED[:6])}, project and deploy-tool files, caches "
+        f"and virtual environments; --include brings one back{secrets}"
     )
 
 

@@ -1,15 +1,14 @@
 """Collect what goes into the archive: sources and installed dependencies, without copying.
 
 The result is a list of entries (archive name, file on disk, mode) sorted by UTF-8 name. Walk
-order, umask and mtimes never reach it: modes are normalised to 0644 or 0755 here. About 400
-lines: the rules of what is packed (skips, includes, credentials refused, links followed inside
-the tree) and the one walk that applies them are read together; apart, each would have to
-restate the other.
+order, umask and mtimes never reach it: modes are normalised to 0644 or 0755 here. What is
+skipped, refused or left out for git is decided by source_rules; the walk applies it, follows
+links that stay inside the tree (judging them by their targets too) and refuses what cannot go
+into a zip.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import stat
 import unicodedata
@@ -18,104 +17,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from lambda_zip_action.credentials import HEAD_BYTES, is_secret
 from lambda_zip_action.errors import SourceError
 from lambda_zip_action.escape import plain
+from lambda_zip_action.source_rules import (
+    ALWAYS_SKIPPED_DIRS,
+    ALWAYS_SKIPPED_FILES,
+    SKIPPED_SUFFIXES,
+    SourceReport,
+    SourceRules,
+    is_virtualenv,
+    matches,
+)
+
+__all__ = ["ALWAYS_SKIPPED_DIRS", "ALWAYS_SKIPPED_FILES", "SKIPPED_SUFFIXES", "SourceReport",
+           "SourceRules", "StagedFile", "case_collisions", "collect", "collect_sources", "merge",
+           "normalized_mode", "program_mode"]  # fmt: skip
 
 Origin = Literal["source", "dependency", "bytecode"]
-
-# Never shipped from a source tree, at any depth: build residue, caches and VCS data. A
-# directory holding `pyvenv.cfg` (a virtual environment) is skipped too.
-ALWAYS_SKIPPED_DIRS = frozenset(
-    {"__pycache__", ".git", ".hg", ".svn", ".pytest_cache", ".mypy_cache", ".ruff_cache",
-     ".hypothesis", ".tox", ".nox"}
-)  # fmt: skip
-ALWAYS_SKIPPED_FILES = frozenset({".DS_Store"})
-SKIPPED_SUFFIXES = (".pyc", ".pyo")
-# Skipped at the top of a source directory that is the project itself (`app.py` beside
-# `requirements.txt`, or `--source .`): what a project holds besides the code Lambda runs.
-TOP_LEVEL_SKIPPED = (
-    "tests", "test", "dist", "build", "node_modules", "*.egg-info", ".github", ".idea",
-    ".vscode", ".aws-sam", ".serverless", "cdk.out", ".terraform", "pyproject.toml", "uv.lock",
-    "poetry.lock", "requirements*.txt", "requirements*.in", "Pipfile", "Pipfile.lock",
-    "setup.py", "setup.cfg", "tox.ini", "noxfile.py", "conftest.py", ".python-version",
-    ".gitignore", ".gitattributes", ".pre-commit-config.yaml", ".coveragerc", "README*",
-    "CHANGELOG*", "CONTRIBUTING*", "Makefile", "Dockerfile", ".dockerignore",
-    "docker-compose*.y*ml", "template.y*ml", "samconfig.toml", "serverless.y*ml", "*.tf",
-    ".terraform.lock.hcl",
-)  # fmt: skip
-# A top-level layout's project directory is also where the local development settings live:
-# a dotenv file at its top is left out (and said so), not refused. Anywhere else, and in any
-# other layout, a .env is a credential the build refuses (see credentials).
-TOP_LEVEL_DOTENV = (".env", ".env.*", ".envrc")
-
-
-def top_level_dotenv(name: str) -> bool:
-    """Whether `name`, at the top of a top-level layout, is local settings left out."""
-    return _matches(TOP_LEVEL_DOTENV, name)
-
-
-@dataclass(frozen=True)
-class SourceRules:
-    """What to leave out of one source directory.
-
-    `excludes` always win; `includes` bring back what the default rules skip or refuse (a
-    `tests/` directory, a `.env` file), never what `excludes` name. `top_level` is set when
-    the source directory is the project directory itself.
-    """
-
-    excludes: tuple[str, ...] = ()
-    includes: tuple[str, ...] = ()
-    top_level: bool = False
-    # Exact relative paths never packed: the directory the zip is written to.
-    never: tuple[str, ...] = ()
-
-    def skipped(self, relative: str, is_dir: bool, directory: Path | None = None) -> bool:
-        """Whether the source path `relative` ("/"-separated) is left out."""
-        if relative in self.never or _matches(self.excludes, relative):
-            return True
-        if _matches(self.includes, relative):
-            return False
-        name = relative.rsplit("/", 1)[-1]
-        if is_dir and (name in ALWAYS_SKIPPED_DIRS or _is_virtualenv(directory)):
-            return True
-        if not is_dir and (name in ALWAYS_SKIPPED_FILES or name.endswith(SKIPPED_SUFFIXES)):
-            return True
-        return (
-            self.top_level
-            and "/" not in relative
-            and _matches((*TOP_LEVEL_SKIPPED, *TOP_LEVEL_DOTENV), relative)
-        )
-
-    def refused_secret(self, relative: str, path: Path, root: Path) -> bool:
-        """A credential (by its name, its link target's name or its content) not asked for by
-        name in `includes`."""
-        if _matches(self.includes, relative):
-            return False
-        try:
-            with path.open("rb") as stream:
-                head = stream.read(HEAD_BYTES)
-        except OSError:
-            head = None
-        try:
-            target = path.relative_to(root).as_posix()
-        except ValueError:
-            target = relative
-        return is_secret(relative, head) or is_secret(target, None)
-
-
-def _matches(patterns: Iterable[str], relative: str) -> bool:
-    """A pattern with a "/" matches the whole path, one without matches the last name."""
-    name = relative.rsplit("/", 1)[-1]
-    for pattern in patterns:
-        target = relative if "/" in pattern.rstrip("/") else name
-        if fnmatch.fnmatchcase(target, pattern.rstrip("/")):
-            return True
-    return False
-
-
-def _is_virtualenv(directory: Path | None) -> bool:
-    return directory is not None and (directory / "pyvenv.cfg").is_file()
 
 
 @dataclass(frozen=True)
@@ -158,20 +76,39 @@ def program_mode(path: Path) -> int:
     return 0o755 if head == b"\x7fELF" or head.startswith(b"#!") else 0o644
 
 
+NO_RULES = SourceRules()
+
+
 def collect(
     root: Path,
     origin: Origin,
-    rules: SourceRules = SourceRules(),
+    rules: SourceRules = NO_RULES,
     never_pack: Iterable[Path] = (),
     reverse: bool = False,
 ) -> list[StagedFile]:
     """Every file and directory under `root`, following links that stay inside it.
 
-    For sources, `rules` say what is left out, and credentials are refused (see credentials).
+    For sources, `rules` say what is left out, credentials and foreign binaries are refused
+    (see own_files), and with `rules.checkout` what git ignores is left out too unless
+    `includes` name it.
 
     `reverse` walks each directory in reverse order: verify uses it to prove that nothing
     downstream depends on the order of the walk.
     """
+    return _walked(root, origin, rules, never_pack, reverse).entries
+
+
+def collect_sources(
+    root: Path, rules: SourceRules, never_pack: Iterable[Path] = (), reverse: bool = False
+) -> tuple[list[StagedFile], SourceReport]:
+    """`collect` for a source directory, with what git ignored or does not track in it."""
+    walker = _walked(root, "source", rules, never_pack, reverse)
+    return walker.entries, walker.report
+
+
+def _walked(
+    root: Path, origin: Origin, rules: SourceRules, never_pack: Iterable[Path], reverse: bool
+) -> _Walker:
     identities = set()
     for path in never_pack:
         try:
@@ -192,7 +129,7 @@ def collect(
             + (f"; and {more} more" if more > 0 else "")
             + ". Fix or exclude these paths (--exclude) and build again."
         )
-    return walker.entries
+    return walker
 
 
 class _Walker:
@@ -212,6 +149,9 @@ class _Walker:
         self.reverse = False
         # Regular source files with more than one name: identity -> (link count, names seen).
         self.linked: dict[tuple[int, int], tuple[int, set[Path], Path]] = {}
+        self.report = SourceReport()
+        # Directories git ignores that `includes` brought back: git is not asked below them.
+        self.included: set[str] = set()
 
     def excluded(self, relative: str, is_dir: bool, real: Path) -> bool:
         if self.origin != "source":
@@ -264,6 +204,8 @@ class _Walker:
             return
         if linked and self.target_skipped(path, real, is_dir):
             return
+        if self.git_ignored(relative, path, is_dir):
+            return
         if is_dir:
             real = real.resolve()
             if real in chain:
@@ -280,14 +222,11 @@ class _Walker:
             if not os.access(real, os.R_OK):
                 self.problems.append(f"{plain(str(path))} is not readable by this user")
                 return
-            if self.origin == "source" and self.rules.refused_secret(relative, real, self.root):
-                self.problems.append(
-                    f"{plain(str(path))} looks like a credential (a .env file, a private key "
-                    "or a credentials file) and is never shipped silently: anyone who can read "
-                    "the function's code could read it. Move it out of the sources or exclude "
-                    f"it (--exclude); if it must ship, --include {plain(relative)!r}"
-                )
-                return
+            if self.origin == "source":
+                refused = self.rules.refused(relative, real, self.root, info.st_size)
+                if refused is not None:
+                    self.problems.append(f"{plain(str(path))} {refused}")
+                    return
             if self.origin == "source" and info.st_nlink > 1:
                 count, names, first = self.linked.get(
                     (info.st_dev, info.st_ino), (info.st_nlink, set(), path)
@@ -298,6 +237,9 @@ class _Walker:
                 program_mode(real) if self.origin == "dependency" else normalized_mode(info.st_mode)
             )
             self.entries.append(StagedFile(relative, real, mode, self.origin, info.st_size))
+            checkout = self.rules.checkout
+            if self.origin == "source" and checkout and checkout.is_untracked(self.physical(path)):
+                self.report.untracked.append(relative)
         else:
             kind = (
                 "FIFO"
@@ -307,6 +249,27 @@ class _Walker:
                 else "device file"
             )
             self.problems.append(f"{plain(str(path))} is a {kind}, which cannot go into a zip")
+
+    def physical(self, path: Path) -> str:
+        """`path` relative to the root as it lies on disk (through no link): how git names it."""
+        return path.relative_to(self.root).as_posix()
+
+    def git_ignored(self, relative: str, path: Path, is_dir: bool) -> bool:
+        """Left out because git ignores it (a checkout of the commit would not have it)."""
+        checkout = self.rules.checkout
+        if self.origin != "source" or checkout is None:
+            return False
+        physical = self.physical(path)
+        if any(physical.startswith(directory) for directory in self.included):
+            return False
+        if not checkout.is_ignored(physical, is_dir):
+            return False
+        if matches(self.rules.includes, relative):
+            if is_dir:
+                self.included.add(physical + "/")
+            return False
+        self.report.ignored.append(relative + "/" if is_dir else relative)
+        return True
 
     def follow(self, link: Path) -> Path | None:
         try:
@@ -359,8 +322,8 @@ class _Walker:
         if skipped is None:
             return False
         last = skipped.rsplit("/", 1)[-1]
-        always = last in ALWAYS_SKIPPED_DIRS or _is_virtualenv(self.root / skipped)
-        if _matches(self.rules.excludes, skipped) or not always:
+        always = last in ALWAYS_SKIPPED_DIRS or is_virtualenv(self.root / skipped)
+        if matches(self.rules.excludes, skipped) or not always:
             return True
         self.problems.append(
             f"{plain(str(link))} is a symlink to {plain(relative)}, inside "

@@ -93,3 +93,65 @@ def test_names_in_error_messages_are_escaped(tmp_path: Path) -> None:
     with pytest.raises(SourceError) as caught:
         collect(root, "source")
     assert "\x1b" not in caught.value.message
+
+
+@pytest.mark.parametrize("include", [".git", ".git/config", "*", "config"])
+def test_git_is_never_shipped_whatever_is_included(tmp_path: Path, include: str) -> None:
+    """#19 attack 8: `source = ["."]` with `include = [".git"]` shipped `.git/config`, which
+    holds the token header actions/checkout persists. Run against the stage.py before this
+    rule, the build put `.git/config` (and `.hg/hgrc`) in the zip for `.git` and `*`."""
+    root = repository(tmp_path)
+    (root / ".hg").mkdir()
+    (root / ".hg" / "hgrc").write_text("[auth]\nx.password = FAKEsecret\n")
+    completed = subprocess.run(
+        [sys.executable, "-m", "lambda_zip_action", "build", "--project", str(root),
+         "--source", str(root), "--include", include, "--no-compile", "--output",
+         str(tmp_path / "out" / "x.zip")],
+        env=support.tool_env(), capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    with zipfile.ZipFile(tmp_path / "out" / "x.zip") as archive:
+        shipped = archive.namelist()
+    assert "handler.py" in shipped
+    assert not [name for name in shipped if name.startswith((".git", ".hg"))], shipped
+
+
+def test_a_bare_repository_planted_in_the_project_runs_nothing_in_a_build(
+    tmp_path: Path,
+) -> None:
+    """A pull request commits `HEAD`, `config`, `objects/`, `refs/` in the project directory:
+    git's discovery would take them for the repository and run the config's fsmonitor. The
+    build finds the real repository itself and turns fsmonitor off."""
+    root = tmp_path / "repo"
+    project = root / "fn"
+    project.mkdir(parents=True)
+    (project / "handler.py").write_text("def handler(e, c):\n    return 1\n")
+    marker = tmp_path / "PWNED"
+    (project / "objects").mkdir()
+    (project / "refs").mkdir()
+    (project / "objects" / "keep").write_text("")
+    (project / "refs" / "keep").write_text("")
+    (project / "HEAD").write_text("ref: refs/heads/main\n")
+    (project / "config").write_text(
+        "[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tworktree = ..\n"
+        f'\tfsmonitor = "touch {marker}; false"\n'
+    )
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    for arguments in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "pr"],
+    ):
+        subprocess.run(["git", *arguments], cwd=root, env=env, check=True)  # fmt: skip
+    # The planted config is live: git run from the project directory executes it.
+    subprocess.run(["git", "status"], cwd=project, env=env, capture_output=True, check=False)
+    assert marker.exists()
+    marker.unlink()
+    completed = subprocess.run(
+        [sys.executable, "-m", "lambda_zip_action", "build", "--project", str(project),
+         "--source", str(project), "--no-compile", "--output", str(tmp_path / "out" / "x.zip")],
+        env=support.tool_env(), capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert not marker.exists()
+    assert "does not track" not in completed.stderr  # the real repository's view was used

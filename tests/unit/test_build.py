@@ -183,7 +183,9 @@ def test_source_rules_leave_out_the_output_directory_and_the_project_files(
     assert rules.top_level and set(rules.never) == {"dist"}  # the zip's and manifest's directory
     assert (rules.excludes, rules.includes) == ((), ())
     separate = config(root, excludes=["*.md"], includes=["tests"])
-    assert source_rules(separate, root / "src") == SourceRules(("*.md",), ("tests",))
+    assert source_rules(separate, root / "src") == SourceRules(
+        ("*.md",), ("tests",), python_version="3.12", architecture="x86_64"
+    )
     # And the build: the project's own files and an earlier zip in dist/ stay out.
     (root / "dist").mkdir()
     (root / "dist" / "old.zip").write_bytes(b"PK")

@@ -65,14 +65,43 @@ def test_wrong_architecture_and_os(tmp_path: Path) -> None:
         "lib/mac.so": (0xCFFAEDFE).to_bytes(4, "big").ljust(64, b"\0"),
         "lib/win.pyd": b"MZ".ljust(64, b"\0"),
         "bin/tool": elf(183),  # no .so suffix: found by its magic
+        # A distribution's files: install checked their wheel's tags, inspect says what breaks.
+        "native-1.0.dist-info/RECORD": b"lib/mac.so,,\nlib/win.pyd,,\nlib/_speedups.so,,\n",
     }
     result = inspect_zip(zipcraft.deterministic(tmp_path / "n.zip", files), "3.12", "arm64")
     found = codes(result)
     assert found["wrong-os-binary"] == {"lib/mac.so", "lib/win.pyd"}
     assert found["wrong-architecture"] == {"lib/_speedups.so"}
+    assert "own-binary" not in found
     assert inspection_exit_code(result) == 1
     mixed = inspect_zip(tmp_path / "n.zip", "3.12", None)
     assert "mixed-architectures" in codes(mixed)
+
+
+def test_binaries_among_the_projects_own_files_are_errors_as_in_a_build(tmp_path: Path) -> None:
+    """No RECORD lists them: the project's own files, judged by the rules build applies."""
+    files = CLEAN | {
+        "lib/mac.so": (0xCFFAEDFE).to_bytes(4, "big").ljust(64, b"\0"),
+        "lib/win.pyd": b"MZ".ljust(64, b"\0"),
+        "vendor/helper.dll": b"tiny",  # by its name, whatever its content
+        "fast/old.cpython-38-aarch64-linux-gnu.so": elf(183),
+        "bin/tool": elf(62),  # a program, not loadable: a note as for a dependency
+    }
+    result = inspect_zip(zipcraft.deterministic(tmp_path / "o.zip", files), "3.12", "arm64")
+    found = codes(result)
+    assert found["own-binary"] == {
+        "lib/mac.so", "lib/win.pyd", "vendor/helper.dll", "lib/_speedups.so",
+        "fast/old.cpython-38-aarch64-linux-gnu.so",
+    }  # fmt: skip
+    # One finding per file: the dependency-worded ones it replaces are gone.
+    assert not {"wrong-os-binary", "wrong-architecture", "extension-other-python"} & set(found)
+    messages = {f.entry: f.message for f in result.findings if f.code == "own-binary"}
+    assert messages["fast/old.cpython-38-aarch64-linux-gnu.so"].startswith(
+        "an extension module for CPython 3.8: Python 3.12 does not import it"
+    )
+    assert messages["lib/_speedups.so"].startswith("an ELF library for x86_64, but the target")
+    assert found["foreign-machine-program"] == {None}
+    assert inspection_exit_code(result) == 1
 
 
 def test_bytecode_problems(tmp_path: Path) -> None:
@@ -231,10 +260,17 @@ def test_secrets_launchers_residue_and_foreign_extensions(tmp_path: Path) -> Non
         "fast/_speedups.cpython-312-x86_64-linux-gnu.so": elf(62),
         "fast/_abi3.abi3.so": elf(62),
         "fast/_ft.cpython-313t-x86_64-linux-gnu.so": elf(62),
+        "fast-1.0.dist-info/RECORD": b"fast/_speedups.cpython-312-x86_64-linux-gnu.so,,\n",
+        # A dependency's test data is not the user's secret (tornado ships these).
+        "tornado/test/test.key": key,
+        "tornado-6.4.dist-info/RECORD": b"tornado/__init__.py,,\n",
     }
     path = zipcraft.deterministic(tmp_path / "s.zip", files)
-    found = codes(inspect_zip(path, "3.13", "x86_64"))
+    result = inspect_zip(path, "3.13", "x86_64")
+    found = codes(result)
     assert found["secret"] == {".env", "config/.env.production", "deploy/key.pem"}
+    assert found["dependency-key"] == {"tornado/test/test.key"}
+    assert {f.severity for f in result.findings if f.code == "dependency-key"} == {"info"}
     assert found["bin-scripts"] == {"bin/flask"}
     assert found["installer-residue"] == {
         "requests-2.32.3.dist-info/INSTALLER",

@@ -198,7 +198,98 @@ def test_more_credential_files_are_recognised() -> None:
     from lambda_zip_action.credentials import is_secret
 
     for name in (".envrc", "config/credentials.json", "client_secret_123.apps.json",
-                 "keys/service-account-prod.json"):  # fmt: skip
+                 "keys/service-account-prod.json", ".git/config", "app/.hg/hgrc", "env.yml",
+                 "serverless.env.yml", "conf/prod.env.yaml", ".env.yaml", ".chalice/config.json",
+                 "zappa_settings.json", "infra/terraform.tfvars", "prod.tfvars.json",
+                 "terraform.tfstate", "terraform.tfstate.backup"):  # fmt: skip
         assert is_secret(name, None), name
-    for name in ("credentials.py", "config/settings.json", ".env.example", "envrc.txt"):
+    for name in ("credentials.py", "config/settings.json", ".env.example", "envrc.txt",
+                 "environment.yml", "myenv.yml", "config.json", "zappa_settings.py", "main.tf",
+                 "terraform.tfvars.example", ".git/HEAD"):  # fmt: skip
         assert not is_secret(name, None), name
+
+
+def elf(machine: int) -> bytes:
+    """An ELF header (64-bit, little-endian) naming `machine` in e_machine."""
+    return b"\x7fELF\x02\x01\x01" + bytes(11) + machine.to_bytes(2, "little") + bytes(44)
+
+
+def test_deploy_tool_files_stay_out_of_a_top_level_layout(tmp_path: Path) -> None:
+    root = tree(tmp_path / "fn", {
+        "app.py": "", "template.py": "", "helpers/__init__.py": "", "events/__init__.py": "",
+        "template.yaml": "", "samconfig.toml": "", ".aws-sam/build/x": "", "cdk.json": "{}",
+        "cdk.context.json": "{}", "cdk.out/manifest.json": "", "source.bat": "",
+        "serverless.yml": "", "package.json": "{}", "package-lock.json": "{}", "yarn.lock": "",
+        "node_modules/x/index.js": "", ".serverless/state.json": "", ".chalice/config.json": "",
+        "zappa_settings.json": "{}", "main.tf": "", "terraform.tfvars": "", "prod.tfstate": "",
+        ".terraform/providers/x": "", ".terraform.lock.hcl": "", "Makefile": "",
+        "docs/conf.py": "", "scripts/deploy.py": "", "env.yml": "", "serverless.env.yml": "",
+    })  # fmt: skip
+    kept = [e.name for e in collect(root, "source", SourceRules(top_level=True))]
+    # A directory named events that is a package is code; SAM's events/ of JSON is not.
+    assert kept == ["app.py", "events/", "events/__init__.py", "helpers/",
+                    "helpers/__init__.py", "template.py"]  # fmt: skip
+    (root / "events" / "__init__.py").unlink()
+    (root / "events" / "event.json").write_text("{}")
+    assert "events/" not in names(collect(root, "source", SourceRules(top_level=True)))
+
+
+@pytest.mark.parametrize(
+    "name", ["pkg/env.yml", "pkg/serverless.env.yml", "pkg/.chalice/config.json",
+             "pkg/zappa_settings.json", "pkg/terraform.tfvars", ".git/config"],
+)  # fmt: skip
+def test_deploy_settings_holding_environment_variables_are_refused_among_code(
+    tmp_path: Path, name: str
+) -> None:
+    root = tree(tmp_path / "src", {"pkg/app.py": "", name: "DB_PASSWORD: hunter2\n"})
+    if name == ".git/config":  # never walked, so never refused: left out
+        assert names(collect(root, "source")) == ["pkg/", "pkg/app.py"]
+        return
+    with pytest.raises(SourceError) as raised:
+        collect(root, "source")
+    assert f"{root / name} looks like a credential" in raised.value.message
+    assert name in names(collect(root, "source", SourceRules(includes=(name,))))
+
+
+def test_binaries_lambda_cannot_load_are_refused_among_the_sources(tmp_path: Path) -> None:
+    macho = (0xFEEDFACF).to_bytes(4, "big") + bytes(60)
+    pe = b"MZ" + bytes(0x3A) + (128).to_bytes(4, "little") + bytes(200)
+    root = tree(tmp_path / "src", {
+        "app.py": "", "lib/speedups.pyd": b"not even a PE", "lib/helper.dll": b"x",
+        "lib/old.cpython-38-x86_64-linux-gnu.so": elf(62),
+        "lib/nogil.cpython-312t-x86_64-linux-gnu.so": elf(62),
+        "lib/arm.cpython-312-aarch64-linux-gnu.so": elf(183), "lib/libfoo.so.1": elf(183),
+        "bin/tool": macho, "bin/tool2": pe,
+        "lib/ok.cpython-312-x86_64-linux-gnu.so": elf(62), "lib/libok.so": elf(62),
+        "bin/x86-program": elf(183),  # not loadable: a program, judged by whoever runs it
+    })  # fmt: skip
+    rules = SourceRules(includes=("*",), python_version="3.12", architecture="x86_64")
+    with pytest.raises(SourceError) as raised:
+        collect(root, "source", rules)
+    message = raised.value.message
+    for name, why in [
+        ("lib/speedups.pyd", "is a Windows or macOS library (pyd)"),
+        ("lib/helper.dll", "is a Windows or macOS library (dll)"),
+        (
+            "lib/old.cpython-38-x86_64-linux-gnu.so",
+            "is an extension module for CPython 3.8: Python 3.12 does not",
+        ),
+        (
+            "lib/nogil.cpython-312t-x86_64-linux-gnu.so",
+            "is an extension module for CPython 3.12 free-threaded",
+        ),
+        (
+            "lib/arm.cpython-312-aarch64-linux-gnu.so",
+            "is an ELF library for arm64, but the target is x86_64",
+        ),
+        ("lib/libfoo.so.1", "is an ELF library for arm64"),
+        ("bin/tool", "is a macOS (Mach-O) binary"),
+        ("bin/tool2", "is a Windows (PE) binary"),
+    ]:
+        assert f"{root / name} {why}" in message, name
+    assert "ok.cpython-312" not in message and "libok" not in message
+    assert "x86-program" not in message
+    # Without a target (a caller that names none), only what no Linux loads is judged.
+    for name in ("lib/speedups.pyd", "lib/helper.dll", "bin/tool", "bin/tool2"):
+        (root / name).unlink()
+    assert len([e for e in collect(root, "source") if not e.is_dir]) == 8

@@ -9,20 +9,16 @@ is recognised by its magic number, not its name.
 from __future__ import annotations
 
 import calendar
-import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Literal
 
+from lambda_zip_action.own_files import HEAD_BYTES, LOADABLE, binary_format, elf_machine
 from lambda_zip_action.proof.model import Finding, NativeLibrary
 from lambda_zip_action.records import bytecode_source
 from lambda_zip_action.runtimes import ARCHITECTURES, RUNTIMES
 from lambda_zip_action.zip.structure import ZipEntry
 
-HEAD = 64
-ELF_MACHINES = {62: "x86_64", 183: "arm64", 3: "i386", 40: "arm"}
-MACHO_MAGICS = {0xFEEDFACE, 0xFEEDFACF, 0xCAFEBABE, 0xCEFAEDFE, 0xCFFAEDFE, 0xBEBAFECA}
-PE_SUFFIXES = (".dll", ".pyd", ".exe", ".so")
+HEAD = HEAD_BYTES
 # Older interpreters' magic numbers, so their bytecode is named rather than "unknown".
 OLDER_MAGIC = {3379: "3.6", 3394: "3.7", 3413: "3.8", 3425: "3.9"}
 MAGIC_VERSIONS = {**OLDER_MAGIC, **{r.magic: v for v, r in RUNTIMES.items()}}
@@ -54,20 +50,10 @@ def read_pyc(entry: ZipEntry, head: bytes | None) -> Pyc | None:
 
 
 def read_native(entry: ZipEntry, head: bytes | None) -> NativeLibrary | None:
-    if head is None or len(head) < 4:
+    kind = binary_format(entry.name, head, entry.uncompressed_size)
+    if kind is None:
         return None
-    if head[:4] == b"\x7fELF" and len(head) >= 20:
-        order: Literal["little", "big"] = "little" if head[5] == 1 else "big"
-        machine = int.from_bytes(head[18:20], order)
-        return NativeLibrary(entry.name, "ELF", ELF_MACHINES.get(machine, f"machine {machine}"))
-    magic = int.from_bytes(head[:4], "big")
-    if magic in MACHO_MAGICS and not entry.name.endswith(".class"):
-        return NativeLibrary(entry.name, "Mach-O", None)
-    if head[:2] == b"MZ" and len(head) >= HEAD:
-        pe_offset = int.from_bytes(head[0x3C:0x40], "little")
-        if entry.name.lower().endswith(PE_SUFFIXES) or HEAD <= pe_offset < entry.uncompressed_size:
-            return NativeLibrary(entry.name, "PE", None)
-    return None
+    return NativeLibrary(entry.name, kind, elf_machine(head) if kind == "ELF" else None)
 
 
 def infer_python(pycs: list[Pyc], inferred: list[str]) -> str | None:
@@ -219,10 +205,6 @@ def timestamp_pyc_findings(pycs: list[Pyc], by_name: dict[str, ZipEntry]) -> lis
     return found
 
 
-# Loadable code: what the dynamic loader or Python's import maps into the process.
-_LOADABLE = re.compile(r"\.(so|pyd|dylib|dll)$|\.so\.[0-9.]+$", re.IGNORECASE)
-
-
 def native_findings(natives: list[NativeLibrary], architecture: str | None) -> list[Finding]:
     """Loadable code for another OS or machine is an error; any other binary is a note.
 
@@ -232,7 +214,7 @@ def native_findings(natives: list[NativeLibrary], architecture: str | None) -> l
     found: list[Finding] = []
     foreign_os, foreign_machine = [], []
     for native in natives:
-        loadable = bool(_LOADABLE.search(native.path.rsplit("/", 1)[-1]))
+        loadable = bool(LOADABLE.search(native.path.rsplit("/", 1)[-1]))
         if native.format != "ELF":
             if loadable:
                 found.append(

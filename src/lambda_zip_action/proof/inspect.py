@@ -8,13 +8,13 @@ architecture are inferred from bytecode and ELF headers when not given.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
-from lambda_zip_action.credentials import is_secret
 from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.limits import UNZIPPED_LIMIT, ZIPPED_LIMIT
+from lambda_zip_action.own_files import other_python_extension, refusal
 from lambda_zip_action.proof.compiled import (
     HEAD,
     MAGIC_VERSIONS,
@@ -27,7 +27,7 @@ from lambda_zip_action.proof.compiled import (
     read_pyc,
     timestamp_pyc_findings,
 )
-from lambda_zip_action.proof.load import read_distributions
+from lambda_zip_action.proof.load import read_distributions, read_owners
 from lambda_zip_action.proof.model import Finding, InspectionResult, InspectionSummary, Severity
 from lambda_zip_action.proof.render import inspection_json, inspection_text
 from lambda_zip_action.runtimes import ARCHITECTURES, RUNTIMES
@@ -66,6 +66,7 @@ def inspect_zip(
             if not e.is_dir and e.uncompressed_size
         }
         distributions = read_distributions(reader)
+        owned = _dependency_files(read_owners(reader))
         # Every entry is read through (bounded): a corrupt or lying entry would fail on Lambda.
         for entry in archive.entries:
             if not entry.is_dir:
@@ -86,6 +87,12 @@ def inspect_zip(
     findings += timestamp_pyc_findings(pycs, {e.name: e for e in entries})
     findings += native_findings(natives, architecture)
     findings += _contents(entries, heads, python_version)
+    own = _own_files(entries, heads, owned, python_version, architecture)
+    replaced = {f.entry for f in own if f.code == "own-binary"}
+    findings = [
+        f for f in findings if f.code not in _SAID_FOR_DEPENDENCIES or f.entry not in replaced
+    ]
+    findings += own
     unzipped = sum(e.uncompressed_size for e in entries)
     findings += _sizes(archive.size, unzipped)
     summary = InspectionSummary(
@@ -203,15 +210,14 @@ def _one_per_cause(findings: list[Finding]) -> list[Finding]:
     return merged
 
 
-_EXTENSION_TAG = re.compile(r"\.cpython-(\d)(\d+)([a-z]*)-[^/]*\.so$")
 _INSTALLER_RESIDUE = ("INSTALLER", "REQUESTED", "direct_url.json")
 
 
 def _contents(
     entries: tuple[ZipEntry, ...], heads: dict[int, bytes | None], target: str | None
 ) -> list[Finding]:
-    """What should not be in a Lambda package: secrets, launchers, installer residue, and
-    extension modules the target interpreter cannot import."""
+    """What should not be in a Lambda package: launchers, installer residue, and extension
+    modules the target interpreter cannot import (secrets: `_own_files`)."""
     found: list[Finding] = []
     for entry in entries:
         if entry.is_dir:
@@ -219,16 +225,6 @@ def _contents(
         name = entry.name
         relative = name.removeprefix("python/")
         head = heads.get(entry.index)
-        if is_secret(name, head):
-            found.append(
-                Finding(
-                    "secret",
-                    "error",
-                    name,
-                    "a credential or private key: anyone who can read the function's code can "
-                    "read it (use environment variables, Secrets Manager or SSM instead)",
-                )
-            )
         if relative.startswith("bin/") and head is not None and head.startswith(b"#!"):
             found.append(
                 Finding(
@@ -250,22 +246,90 @@ def _contents(
                     "between installers and machines, and importlib.metadata does not need it",
                 )
             )
-        tag = _EXTENSION_TAG.search(name)
-        if tag and target is not None:
-            built = f"{tag.group(1)}.{tag.group(2)}"
-            variant = tag.group(3)
-            if built != target or "t" in variant:
-                what = f"CPython {built}" + (" free-threaded" if "t" in variant else "")
-                found.append(
+        other = other_python_extension(name.rsplit("/", 1)[-1], target)
+        if other is not None:
+            found.append(
+                Finding(
+                    "extension-other-python",
+                    "error",
+                    name,
+                    f"an extension module for {other}: Python {target} does not import it "
+                    "(ImportError); install the wheels for the target version",
+                )
+            )
+    return found
+
+
+# Findings an own-file finding replaces for its entry: the same fault, said for a dependency.
+_SAID_FOR_DEPENDENCIES = ("wrong-os-binary", "wrong-architecture", "extension-other-python")
+
+
+def _dependency_files(owners: dict[str, str]) -> Callable[[str], bool]:
+    """Whether an entry is a distribution's: listed in a RECORD in the zip, or in the
+    top-level directory of a file that is (`tornado/` for tornado's RECORD)."""
+    tops = set()
+    for name in owners:
+        parts = name.split("/")
+        depth = 2 if parts[0] == "python" and len(parts) > 2 else 1
+        if len(parts) > depth:
+            tops.add("/".join(parts[:depth]) + "/")
+    return lambda name: (
+        name in owners
+        or name.split("/", 1)[0] + "/" in tops
+        or (name.startswith("python/") and "/".join(name.split("/", 2)[:2]) + "/" in tops)
+    )
+
+
+def _own_files(
+    entries: tuple[ZipEntry, ...],
+    heads: dict[int, bytes | None],
+    owned: Callable[[str], bool],
+    target: str | None,
+    architecture: str | None,
+) -> list[Finding]:
+    """The rules a build applies to the project's own files (own_files), applied to the files
+    no distribution owns: a credential or a binary Lambda cannot load is an error. A key among
+    a dependency's files is its test data, not the user's secret: a note."""
+    mine: list[Finding] = []
+    for entry in entries:
+        if entry.is_dir:
+            continue
+        head = heads.get(entry.index)
+        found = refusal(entry.name, head, entry.uncompressed_size, target, architecture)
+        if found is None:
+            continue
+        if found.kind == "credential":
+            if owned(entry.name):
+                mine.append(
                     Finding(
-                        "extension-other-python",
-                        "error",
-                        name,
-                        f"an extension module for {what}: Python {target} does not import it "
-                        "(ImportError); install the wheels for the target version",
+                        "dependency-key",
+                        "info",
+                        entry.name,
+                        "named or shaped like a key or credential, but a dependency's own file "
+                        "(its RECORD lists it): test data, not your secret; dead weight on Lambda",
                     )
                 )
-    return found
+            else:
+                mine.append(
+                    Finding(
+                        "secret",
+                        "error",
+                        entry.name,
+                        "a credential or private key: anyone who can read the function's code "
+                        "can read it (use environment variables, Secrets Manager or SSM instead)",
+                    )
+                )
+        elif not owned(entry.name):
+            mine.append(
+                Finding(
+                    "own-binary",
+                    "error",
+                    entry.name,
+                    f"{found.reason.removeprefix('is ')}, among the project's own files (no "
+                    "distribution's RECORD lists it); lambda-zip build refuses it",
+                )
+            )
+    return mine
 
 
 def _sizes(zipped: int, unzipped: int) -> list[Finding]:
