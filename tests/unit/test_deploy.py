@@ -1,0 +1,254 @@
+"""deploy.discover on deploy configurations written as their owners write them: what each
+declares, where each fact was said, and every configuration that is present but not understood
+(or wrong) as one error naming the file and line."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lambda_zip_action.deploy import discover
+from lambda_zip_action.errors import DeployConfigError
+
+
+def _project(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return tmp_path
+
+
+SAM = """\
+    AWSTemplateFormatVersion: '2010-09-09'
+    Transform: AWS::Serverless-2016-10-31
+    Parameters:
+      PythonRuntime:
+        Type: String
+        Default: python3.12
+    Globals:
+      Function:
+        Runtime: !Ref PythonRuntime
+        Architectures: [arm64]
+    Resources:
+      Api:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: api/
+          Handler: app.handler
+      Worker:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: !Sub "${AWS::NoValue}worker"
+          Handler: worker.run
+      Node:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: web/
+          Handler: index.handler
+          Runtime: nodejs22.x
+      Table:
+        Type: AWS::Serverless::SimpleTable
+"""
+
+
+def test_sam_globals_parameters_and_other_languages(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"template.yaml": SAM, "api/app.py": "", "api/requirements.txt":
+                               "six==1.17.0\n", "web/index.js": ""})  # fmt: skip
+    found = discover(root)
+    assert found is not None and found.tool == "sam"
+    [api] = found.functions  # the Node function and the unresolvable Worker are notes
+    assert (api.name, api.code_dir, api.requirements) == ("Api", root / "api",
+                                                          root / "api" / "requirements.txt")  # fmt: skip
+    assert api.runtime is not None and api.runtime.value == "python3.12"
+    assert str(api.runtime.origin) == "template.yaml:9"  # Globals, through !Ref's Default
+    assert api.architecture is not None and str(api.architecture.origin) == "template.yaml:10"
+    assert any("Worker" in note for note in found.notes)
+    assert any("nodejs22.x" in note for note in found.notes)
+
+
+@pytest.mark.parametrize(
+    ("files", "words"),
+    [
+        (
+            {
+                "template.yaml": "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+                "    Properties:\n      CodeUri: f/\n      Handler: a.b\n      Runtime: python3.8\n",
+                "f/a.py": "",
+            },
+            "template.yaml:7 declares python3.8 for F, which Lambda no longer runs",
+        ),
+        (
+            {
+                "template.yaml": "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+                "    Properties:\n      CodeUri: ../elsewhere\n      Handler: a.b\n"
+                "      Runtime: python3.12\n"
+            },
+            "outside the project",
+        ),
+        (
+            {
+                "template.yaml": "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+                "    Metadata:\n      BuildMethod: makefile\n    Properties:\n      CodeUri: f/\n"
+                "      Handler: a.b\n      Runtime: python3.12\n",
+                "f/a.py": "",
+            },
+            "BuildMethod makefile",
+        ),
+        ({"template.yaml": "Resources: [oops"}, "template.yaml:1 is not valid YAML"),
+        ({"serverless.ts": "export default {}"}, "serverless.ts is a program"),
+        (
+            {"serverless.yml": "service: s\nfunctions:\n  hello:\n    handler: h.hello\n"},
+            "no runtime",
+        ),
+        (
+            {
+                "serverless.yml": "service: s\nprovider:\n  runtime: python3.12\npackage:\n"
+                "  patterns:\n    - '!**'\n    - 'h.py'\nfunctions:\n  hello:\n    handler: h.hello\n"
+            },
+            "serverless.yml:5: the package pattern '!**' leaves out everything",
+        ),
+        ({"cdk.json": "{}"}, "Run `cdk synth` first"),
+        (
+            {
+                "template.yaml": SAM,
+                "serverless.yml": "service: s\nfunctions: {}\n",
+                "api/app.py": "",
+            },
+            "several deploy configurations",
+        ),
+        (
+            {
+                "template.yaml": "Resources:\n  Outer:\n    Type: AWS::Serverless::Function\n"
+                "    Properties:\n      CodeUri: svc/\n      Handler: a.b\n      Runtime: python3.12\n"
+                "  Inner:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                "      CodeUri: svc/inner/\n      Handler: c.d\n      Runtime: python3.12\n",
+                "svc/a.py": "",
+                "svc/inner/c.py": "",
+            },
+            "would ship Inner too",
+        ),
+        (
+            {
+                "template.yaml": "Resources:\n  ../x:\n    Type: AWS::Serverless::Function\n"
+                "    Properties:\n      CodeUri: f/\n      Handler: a.b\n      Runtime: python3.12\n",
+                "f/a.py": "",
+            },
+            "cannot name its zip",
+        ),
+    ],
+)
+def test_a_configuration_not_understood_is_one_error_naming_where(
+    tmp_path: Path, files: dict[str, str], words: str
+) -> None:
+    root = _project(tmp_path, files)
+    (tmp_path.parent / "elsewhere").mkdir(exist_ok=True)
+    with pytest.raises(DeployConfigError) as raised:
+        discover(root)
+    assert words in raised.value.message
+    assert "\n" not in raised.value.message
+
+
+def test_serverless_variables_modules_and_patterns(tmp_path: Path) -> None:
+    root = _project(tmp_path, {
+        "serverless.yml": """\
+            service: orders
+            custom:
+              runtime: python3.13
+            provider:
+              name: aws
+              runtime: ${self:custom.runtime}
+              architecture: ${opt:arch, 'arm64'}
+            plugins: [serverless-python-requirements]
+            package:
+              individually: true
+              patterns: ['!node_modules/**', '!docs/**', 'data/*.json']
+            functions:
+              pay:
+                handler: pay.handler
+                module: payments
+        """,
+        "payments/pay.py": "", "payments/requirements.txt": "six==1.17.0\n",
+    })  # fmt: skip
+    found = discover(root)
+    assert found is not None
+    [pay] = found.functions
+    assert pay.code_dir == root / "payments"
+    assert pay.requirements == root / "payments" / "requirements.txt"
+    assert pay.runtime is not None and pay.runtime.value == "python3.13"
+    assert pay.architecture is not None and pay.architecture.value == "arm64"
+    assert {"node_modules", "docs", "package.json"} <= set(pay.excludes)
+    assert pay.includes == ("data/*.json",)
+
+
+def test_cdk_assets_map_back_to_the_project_directory(tmp_path: Path) -> None:
+    handler = "def handler(event, context):\n    return 1\n"
+    template = {"Resources": {"Fn1": {"Type": "AWS::Lambda::Function", "Properties": {
+        "Handler": "index.handler", "Runtime": "python3.12", "Architectures": ["arm64"],
+        "Code": {"S3Bucket": "b", "S3Key": "k.zip"}},
+        "Metadata": {"aws:asset:path": "asset.abc"}},
+        "Provider": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Handler": "index.handler", "Runtime": "nodejs20.x"}}}}  # fmt: skip
+    root = _project(tmp_path, {
+        "cdk.json": "{}", "cdk.out/manifest.json": "{}",
+        "cdk.out/Stack.template.json": json.dumps(template, indent=1),
+        "cdk.out/asset.abc/index.py": handler, "lambda/index.py": handler,
+    })  # fmt: skip
+    found = discover(root)
+    assert found is not None
+    [function] = found.functions
+    assert function.code_dir == root / "lambda"
+    assert function.handler is not None
+    assert str(function.handler.origin).startswith("cdk.out/Stack.template.json:")
+
+
+def test_terraform_archive_file_and_the_lambda_module(tmp_path: Path) -> None:
+    root = _project(tmp_path, {
+        "main.tf": """\
+            variable "runtime" {
+              default = "python3.11"
+            }
+            data "archive_file" "zip" {
+              type        = "zip"
+              source_dir  = "${path.module}/src"
+              output_path = "${path.module}/build/fn.zip"
+            }
+            resource "aws_lambda_function" "fn" {
+              function_name = "fn"
+              filename      = data.archive_file.zip.output_path
+              handler       = "app.handler"
+              runtime       = var.runtime
+            }
+            module "other" {
+              source      = "terraform-aws-modules/lambda/aws"
+              handler     = "main.handler"
+              runtime     = "python3.13"
+              source_path = [{ path = "${path.module}/other", pip_requirements = false }]
+            }
+        """,
+        "src/app.py": "", "other/main.py": "", "other/requirements.txt": "six==1.17.0\n",
+    })  # fmt: skip
+    found = discover(root)
+    assert found is not None
+    by_name = {f.name: f for f in found.functions}
+    assert by_name["fn"].code_dir == root / "src"
+    assert by_name["fn"].runtime is not None and by_name["fn"].runtime.value == "python3.11"
+    assert str(by_name["fn"].runtime.origin) == "main.tf:13"
+    assert by_name["other"].code_dir == root / "other"
+    assert by_name["other"].requirements is None  # pip_requirements = false
+
+
+def test_pyproject_functions_win_over_a_template(tmp_path: Path) -> None:
+    root = _project(tmp_path, {
+        "template.yaml": SAM, "api/app.py": "", "svc/app.py": "", "uv.lock": "",
+        "pyproject.toml": '[project]\nname = "m"\nversion = "0"\n\n'
+        '[tool.lambda-zip.functions.svc]\nsource = "svc"\nhandler = "app.handler"\n',
+    })  # fmt: skip
+    found = discover(root)
+    assert found is not None and found.tool == "pyproject"
+    [svc] = found.functions
+    assert svc.requirements == root / "uv.lock"  # the project's lock, as a one-package build
+    assert any("template.yaml not read" in note for note in found.notes)
