@@ -56,13 +56,13 @@ SAM = """\
 
 
 def test_sam_globals_parameters_and_other_languages(tmp_path: Path) -> None:
-    root = _project(tmp_path, {"template.yaml": SAM, "api/app.py": "", "api/requirements.txt":
-                               "six==1.17.0\n", "web/index.js": ""})  # fmt: skip
+    files = {"template.yaml": SAM, "api/app.py": "", "web/index.js": ""}
+    root = _project(tmp_path, {**files, "api/requirements.txt": "six==1.17.0\n"})
     found = discover(root)
     assert found is not None and found.tool == "sam"
     [api] = found.functions  # the Node function and the unresolvable Worker are notes
-    assert (api.name, api.code_dir, api.requirements) == ("Api", root / "api",
-                                                          root / "api" / "requirements.txt")  # fmt: skip
+    assert (api.name, api.code_dir) == ("Api", root / "api")
+    assert api.requirements == root / "api" / "requirements.txt"
     assert api.runtime is not None and api.runtime.value == "python3.12"
     assert str(api.runtime.origin) == "template.yaml:9"  # Globals, through !Ref's Default
     assert api.architecture is not None and str(api.architecture.origin) == "template.yaml:10"
@@ -76,7 +76,8 @@ def test_sam_globals_parameters_and_other_languages(tmp_path: Path) -> None:
         (
             {
                 "template.yaml": "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
-                "    Properties:\n      CodeUri: f/\n      Handler: a.b\n      Runtime: python3.8\n",
+                "    Properties:\n      CodeUri: f/\n      Handler: a.b\n"
+                "      Runtime: python3.8\n",
                 "f/a.py": "",
             },
             "template.yaml:7 declares python3.8 for F, which Lambda no longer runs",
@@ -107,7 +108,8 @@ def test_sam_globals_parameters_and_other_languages(tmp_path: Path) -> None:
         (
             {
                 "serverless.yml": "service: s\nprovider:\n  runtime: python3.12\npackage:\n"
-                "  patterns:\n    - '!**'\n    - 'h.py'\nfunctions:\n  hello:\n    handler: h.hello\n"
+                "  patterns:\n    - '!**'\n    - 'h.py'\nfunctions:\n"
+                "  hello:\n    handler: h.hello\n"
             },
             "serverless.yml:5: the package pattern '!**' leaves out everything",
         ),
@@ -123,7 +125,8 @@ def test_sam_globals_parameters_and_other_languages(tmp_path: Path) -> None:
         (
             {
                 "template.yaml": "Resources:\n  Outer:\n    Type: AWS::Serverless::Function\n"
-                "    Properties:\n      CodeUri: svc/\n      Handler: a.b\n      Runtime: python3.12\n"
+                "    Properties:\n      CodeUri: svc/\n      Handler: a.b\n"
+                "      Runtime: python3.12\n"
                 "  Inner:\n    Type: AWS::Serverless::Function\n    Properties:\n"
                 "      CodeUri: svc/inner/\n      Handler: c.d\n      Runtime: python3.12\n",
                 "svc/a.py": "",
@@ -134,7 +137,8 @@ def test_sam_globals_parameters_and_other_languages(tmp_path: Path) -> None:
         (
             {
                 "template.yaml": "Resources:\n  ../x:\n    Type: AWS::Serverless::Function\n"
-                "    Properties:\n      CodeUri: f/\n      Handler: a.b\n      Runtime: python3.12\n",
+                "    Properties:\n      CodeUri: f/\n      Handler: a.b\n"
+                "      Runtime: python3.12\n",
                 "f/a.py": "",
             },
             "cannot name its zip",
