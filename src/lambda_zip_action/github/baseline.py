@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import re
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from lambda_zip_action.etags import S3ETags
 from lambda_zip_action.github.inputs import ActionInputs, build_options
 from lambda_zip_action.github.pipeline import Built, run_pipeline
 from lambda_zip_action.github.runner import pull_request_base
+from lambda_zip_action.gitrepo import Repository, find_repository, run_git
 from lambda_zip_action.outputs import Artifact
 from lambda_zip_action.proof.diff import diff
 from lambda_zip_action.proof.drift_report import DriftReport, Package
@@ -176,12 +177,19 @@ def build_baseline(
     scratch: Path,
     config: BuildConfig,
 ) -> Built:
-    """Build `ref` from a detached worktree with the same project-relative settings."""
-    top = Path(_git(["rev-parse", "--show-toplevel"], project, env)).resolve()
+    """Build `ref` from a detached worktree with the same project-relative settings.
+
+    git runs on the checkout's own repository only (gitrepo: found by its `.git`, never by
+    git's discovery, which would take a bare repository a pull request commits in the project
+    for it and run what its config names), with no secret in its environment."""
+    repository = find_repository(project)
+    if repository is None:
+        raise ConfigError(f"{project} is not inside a git checkout: there is no base to build.")
+    top = repository.work_tree.resolve()
     relative = project.resolve().relative_to(top)
-    commit = _resolve_commit(ref, top, env)
+    commit = _resolve_commit(ref, repository, env)
     tree = scratch / f"baseline-{commit[:12]}"
-    _git(["worktree", "add", "--detach", str(tree), commit], top, env)
+    _git(["worktree", "add", "--detach", str(tree), commit], repository, env)
     try:
         base_project = tree / relative
         options = build_options(inputs, base_project)
@@ -195,13 +203,8 @@ def build_baseline(
             base_config, env, verify_build=inputs.verify, title=f"Baseline: {commit[:12]}"
         )
     finally:
-        subprocess.run(
-            ["git", "worktree", "remove", "--force", str(tree)],
-            cwd=top,
-            env=dict(env),
-            capture_output=True,
-            check=False,
-        )
+        with contextlib.suppress(ConfigError):
+            _git(["worktree", "remove", "--force", str(tree)], repository, env)
 
 
 def _base_function(base_project: Path, config: BuildConfig) -> FunctionSpec | None:
@@ -215,15 +218,15 @@ def _base_function(base_project: Path, config: BuildConfig) -> FunctionSpec | No
     raise ConfigError(f"the base commit declares no function {config.function}: it is new")
 
 
-def _resolve_commit(ref: str, top: Path, env: Mapping[str, str]) -> str:
+def _resolve_commit(ref: str, repository: Repository, env: Mapping[str, str]) -> str:
     try:
-        return _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], top, env)
+        return _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], repository, env)
     except ConfigError:
         pass
     # A shallow checkout (actions/checkout's default) lacks the base commit: fetch just it.
     try:
-        _git(["fetch", "--no-tags", "--depth=1", "origin", ref], top, env)
-        return _git(["rev-parse", "--verify", "FETCH_HEAD^{commit}"], top, env)
+        _git(["fetch", "--no-tags", "--depth=1", "origin", ref], repository, env)
+        return _git(["rev-parse", "--verify", "FETCH_HEAD^{commit}"], repository, env)
     except ConfigError as exc:
         raise ConfigError(
             f"The baseline ref {ref!r} is not in this checkout and could not be fetched from "
@@ -232,11 +235,5 @@ def _resolve_commit(ref: str, top: Path, env: Mapping[str, str]) -> str:
         ) from None
 
 
-def _git(arguments: list[str], cwd: Path, env: Mapping[str, str]) -> str:
-    completed = subprocess.run(
-        ["git", *arguments], cwd=cwd, env=dict(env), capture_output=True, text=True, check=False
-    )
-    if completed.returncode != 0:
-        last = (completed.stderr.strip().splitlines() or [f"exit {completed.returncode}"])[-1]
-        raise ConfigError(f"git {arguments[0]} failed in {cwd}: {last}")
-    return completed.stdout.strip()
+def _git(arguments: list[str], repository: Repository, env: Mapping[str, str]) -> str:
+    return run_git(repository, arguments, env).decode("utf-8", "replace").strip()
