@@ -20,7 +20,7 @@ from lambda_zip_action import __version__
 from lambda_zip_action.build import BuildResult, SharedWork, build
 from lambda_zip_action.config import BuildConfig, make_config
 from lambda_zip_action.errors import ConfigError, LambdaZipError
-from lambda_zip_action.escape import plain
+from lambda_zip_action.escape import no_commands, plain
 from lambda_zip_action.events import Event
 from lambda_zip_action.options import add_build_options, given
 from lambda_zip_action.proof.explain import render_verify
@@ -265,7 +265,7 @@ class _Progress:
     def _write(self, line: str) -> None:
         # Messages carry names from the project and its dependencies (a package built from
         # source is named from its own metadata): control characters are shown, never sent.
-        self.stream.write(plain(line) + "\n")
+        self.stream.write(no_commands(plain(line)) + "\n")
         self.stream.flush()
 
 
@@ -392,19 +392,19 @@ def _build_functions(
         ]
         if checking:
             document["reproducible"] = reproducible
-        sys.stdout.write(json.dumps(document, sort_keys=True) + "\n")
+        _out(sys.stdout, json.dumps(document, sort_keys=True) + "\n")
         if not reproducible:
-            sys.stderr.write("".join(explained))
+            _out(sys.stderr, "".join(explained))
     else:
         for index, one in enumerate(built):
             spec = one.spec.spec
             handler = f", handler {spec.handler.value}" if spec.handler else ""
-            sys.stdout.write(f"function {spec.name} ({one.result.config.runtime.identifier} "
+            _out(sys.stdout, f"function {spec.name} ({one.result.config.runtime.identifier} "
                              f"{one.result.config.architecture}{handler})\n"
                              + render_result(one.result)
                              + (explained[index] if checking else ""))  # fmt: skip
         if the_plan.index is not None:
-            sys.stdout.write(f"index {the_plan.index}\n")
+            _out(sys.stdout, f"index {the_plan.index}\n")
     return 0 if reproducible else 1
 
 
@@ -419,11 +419,11 @@ def _build_and_report(
         if verified.layer is not None:
             document["layer"]["rebuild-sha256"] = verified.layer.second_sha256
         if args.json:
-            sys.stdout.write(json.dumps(document, sort_keys=True) + "\n")
+            _out(sys.stdout, json.dumps(document, sort_keys=True) + "\n")
             if not verified.reproducible:
-                sys.stderr.write(render_verify(verified))
+                _out(sys.stderr, render_verify(verified))
         else:
-            sys.stdout.write(render_result(verified.first) + render_verify(verified))
+            _out(sys.stdout, render_result(verified.first) + render_verify(verified))
         return verified.exit_code
     result = build(
         config,
@@ -437,9 +437,9 @@ def _build_and_report(
         proving_cache=args.proving_cache,
     )
     if args.json:
-        sys.stdout.write(json.dumps(result_document(result), sort_keys=True) + "\n")
+        _out(sys.stdout, json.dumps(result_document(result), sort_keys=True) + "\n")
     else:
-        sys.stdout.write(render_result(result))
+        _out(sys.stdout, render_result(result))
     return 0
 
 
@@ -456,13 +456,13 @@ def _run_functions(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         )
     document = plan_document(the_plan)
     if args.json:
-        sys.stdout.write(json.dumps(document, sort_keys=True) + "\n")
+        _out(sys.stdout, json.dumps(document, sort_keys=True) + "\n")
         return 0
     for row in (*document["functions"], *document["layers"]):
         handler = f" handler {row['handler']}" if row["handler"] else " (layer)"
         line = (f"{row['name']}: {row['runtime']} {row['architecture']}{handler}, code "
                 f"{row['code-dir']}, declared in {row['declared-in']}")  # fmt: skip
-        sys.stdout.write(plain(line) + "\n")
+        _out(sys.stdout, plain(line) + "\n")
     return 0
 
 
@@ -479,7 +479,7 @@ def _run_diff(args: argparse.Namespace) -> int:
         )
     else:
         text, code = run_diff(args.old, args.new, args.format)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    _out(sys.stdout, text if text.endswith("\n") else text + "\n")
     return code
 
 
@@ -488,8 +488,14 @@ def _run_inspect(args: argparse.Namespace) -> int:
 
     architecture = "arm64" if args.architecture == "aarch64" else args.architecture
     text, code = run_inspect(args.zip, args.python_version, architecture, args.format, args.strict)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    _out(sys.stdout, text if text.endswith("\n") else text + "\n")
     return code
+
+
+def _out(stream: TextIO, text: str) -> None:
+    """Everything the CLI prints: names from projects and zips never start a workflow command
+    in a CI log (escape.no_commands)."""
+    stream.write(no_commands(text))
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -507,10 +513,11 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         try:
             from lambda_zip_action.github.action import run as run_github
         except ImportError as exc:
-            sys.stderr.write(
+            _out(
+                sys.stderr,
                 f"lambda-zip: configuration error: `lambda-zip {args.command}` needs the GitHub "
                 f"packages, and {exc.name or 'one'} cannot be imported: install the tool with "
-                "its dependencies (pip install lambda-zip-action).\n"
+                "its dependencies (pip install lambda-zip-action).\n",
             )
             return 2
         return run_github(args, environment)
@@ -524,15 +531,16 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return _run_inspect(args)
     except LambdaZipError as exc:
         # Messages quote names from the tree or the zip: never raw control characters.
-        sys.stderr.write(f"lambda-zip: {exc.kind} error: {plain(exc.message)}\n")
+        _out(sys.stderr, f"lambda-zip: {exc.kind} error: {plain(exc.message)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("lambda-zip: interrupted; no output was written.\n")
+        _out(sys.stderr, "lambda-zip: interrupted; no output was written.\n")
         return 130
     except (RecursionError, MemoryError) as exc:  # the net under every parser of hostile input
         why = "nested too deeply" if isinstance(exc, RecursionError) else "too large"
-        sys.stderr.write(
+        _out(
+            sys.stderr,
             f"lambda-zip: input error: an input of `lambda-zip {args.command}` is {why} to read;"
-            " nothing was written. Check the project's TOML files and the zips or manifests.\n"
+            " nothing was written. Check the project's TOML files and the zips or manifests.\n",
         )
         return 2

@@ -26,7 +26,7 @@ from lambda_zip_action.errors import ConfigError
 from lambda_zip_action.etags import S3ETags
 from lambda_zip_action.github.inputs import ActionInputs, build_options
 from lambda_zip_action.github.pipeline import Built, run_pipeline
-from lambda_zip_action.github.runner import pull_request_base
+from lambda_zip_action.github.runner import pull_request_base, safe
 from lambda_zip_action.gitrepo import Repository, find_repository, run_git
 from lambda_zip_action.outputs import Artifact
 from lambda_zip_action.proof.diff import diff
@@ -112,7 +112,7 @@ def _compare(
         if inputs.baseline_ref:
             raise
         # The PR's base may predate this package: there is then nothing to compare with.
-        core.warning(f"No baseline from the pull request's base {ref[:12]}: {exc.message}")
+        core.warning(safe(f"No baseline from the pull request's base {ref[:12]}: {exc.message}"))
         return DriftReport(inputs.name, new_package, None)
     if keep is not None:
         keep.append(base)

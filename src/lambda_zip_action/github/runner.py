@@ -82,8 +82,9 @@ def show_event(event: Event) -> None:
 
 
 def safe(text: str) -> str:
-    # Names from the pull request must not start a workflow command (`::...`) on a line.
-    return visible(text).replace("::", ":\u2060:")
+    # Names from the pull request must not start a workflow command on a line: the runner
+    # reads both `::name::` and `##[name]` (escape.no_commands says why).
+    return visible(text).replace("::", ":\u2060:").replace("##[", "#\u2060#[")
 
 
 def log(text: str) -> None:
