@@ -126,7 +126,7 @@ def compile_entries(
     jobs = _jobs(entries, cache_tag, runtime_root, output_dir, source_invalidation)
     groups = group_jobs(jobs)
     scratch = output_dir.parent / "compile-cwd"
-    scratch.mkdir(exist_ok=True)
+    scratch.mkdir(parents=True, exist_ok=True)
 
     done = 0
 
