@@ -50,7 +50,7 @@ from lambda_zip_action.github.runner import (
     set_output,
     write_summary,
 )
-from lambda_zip_action.outputs import Artifact
+from lambda_zip_action.outputs import Artifact, atomic_output
 from lambda_zip_action.proof.drift_report import DriftReport, render
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -102,13 +102,13 @@ def run_action(env: Mapping[str, str]) -> Outcome:
         shutil.rmtree(scratch, ignore_errors=True)
     text = render(report)
     report_path = built.result.output.with_name(built.result.output.name + ".report.md")
-    report_path.write_text(text, encoding="utf-8")
+    write_report(report_path, text)
     layer_report_path = None
     if layer_report is not None and built.result.layer is not None:
         layer_text = render(layer_report)
         layer_output = built.result.layer.output
         layer_report_path = layer_output.with_name(layer_output.name + ".report.md")
-        layer_report_path.write_text(layer_text, encoding="utf-8")
+        write_report(layer_report_path, layer_text)
         text += "\n" + layer_text
     write_summary(env, text)
     outputs = outputs_for(built, report, report_path, layer_report, layer_report_path)
@@ -116,6 +116,14 @@ def run_action(env: Mapping[str, str]) -> Outcome:
         set_output(env, name, value)
     comment = maybe_comment(inputs, env, text)
     return Outcome(outputs, text, built.reproducible, comment)
+
+
+def write_report(path: Path, text: str) -> None:
+    """The report beside the zip, written as the zip is: to a temporary file in the same
+    directory, then renamed over `path`; a symlink committed at `path` is replaced, never
+    written through (it pointed outside the workspace)."""
+    with atomic_output(path) as stream:
+        stream.write(text.encode("utf-8"))
 
 
 def run_comment(args: argparse.Namespace, env: Mapping[str, str]) -> int:

@@ -47,6 +47,12 @@ class FunctionOutcome:
     layer_report: DriftReport | None
 
 
+def write_report(path: Path, text: str) -> None:
+    from lambda_zip_action.github.action import write_report as write
+
+    write(path, text)
+
+
 def run_functions(
     inputs: ActionInputs, env: Mapping[str, str], workspace: Path, the_plan: Plan
 ) -> tuple[dict[str, str], str, bool | None]:
@@ -95,7 +101,7 @@ def run_functions(
             )
             text = render(report) + ("\n" + render(layer_report) if layer_report else "")
             report_path = one.result.output.with_name(one.result.output.name + ".report.md")
-            report_path.write_text(text, encoding="utf-8")
+            write_report(report_path, text)
             outcomes.append(FunctionOutcome(name, result, report, report_path, layer_report))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
