@@ -38,6 +38,7 @@ from lambda_zip_action.limits import SizeReport, combined_problem
 from lambda_zip_action.outputs import Artifact, Package, write_outputs
 from lambda_zip_action.requirements import RequirementSet, load_requirements, repository_root
 from lambda_zip_action.runtimes import Layout, task_root
+from lambda_zip_action.sandbox import exposure, isolation
 from lambda_zip_action.stage import (
     SourceRules,
     StagedFile,
@@ -134,7 +135,7 @@ def build(
             target = (shared.directory / f"dependencies-{len(shared.installs)}"
                       if shared is not None else work / "dependencies")  # fmt: skip
             done = _install(config, interpreter, tool_env, target, on_event, rebuild_sdists,
-                            rebuild_from_source, reverse_traversal)  # fmt: skip
+                            rebuild_from_source, reverse_traversal, env)  # fmt: skip
             if shared is not None:
                 shared.installs[key] = done
         else:
@@ -322,8 +323,10 @@ def _install(
     rebuild_sdists: bool,
     rebuild_from_source: tuple[str, ...],
     reverse_traversal: bool,
+    env: Mapping[str, str],
 ) -> _Installed:
-    """Read the dependency file, install it into `dependencies` and stage what was installed."""
+    """Read the dependency file, install it into `dependencies` and stage what was installed;
+    `env` is the caller's whole environment, to judge what a build script could read."""
     runtime = config.runtime
     warnings: list[str] = []
     on_event(Event("stage", f"Reading {_describe(config.requirements)}"))
@@ -361,6 +364,8 @@ def _install(
             rebuild_sdists=rebuild_sdists,
             rebuild_from_source=rebuild_from_source,
             no_build=config.no_build,
+            sandbox=None if config.no_build else isolation(env),
+            exposed=tuple(exposure(env)),
         ),
     )
     if not requirements.locked:

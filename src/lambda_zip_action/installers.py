@@ -39,6 +39,10 @@ class InstallRequest:
     fresh_cache: bool = False
     # Refuse source distributions (and local directories, which need a build too).
     no_build: bool = False
+    # When builds are allowed: run the installer in this sandbox (sandbox.isolation), or, with
+    # none, refuse if `exposed` names secrets a build script could read from its ancestors.
+    sandbox: tuple[str, ...] | None = None
+    exposed: tuple[str, ...] = ()
 
 
 class Installer(Protocol):
@@ -250,6 +254,20 @@ def merge_into(source: Path, target: Path) -> None:
 
 
 def _install(command: list[str], env: Mapping[str, str], request: InstallRequest) -> None:
+    if not request.no_build:
+        if request.sandbox is not None:
+            command = [*request.sandbox, *command]
+        elif request.exposed:
+            raise InstallError(
+                "Building from source would run a dependency's build script where it can read "
+                f"the secrets of the processes that started it ({', '.join(request.exposed)}, "
+                "through /proc/<pid>/environ), and this machine cannot start it in a PID "
+                "namespace of its own (no `unshare`, or user namespaces are off). Build with "
+                "--no-build (wheels only; the Action's default), build where those secrets "
+                "are not set, or allow user namespaces (sysctl "
+                "kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 also "
+                "kernel.apparmor_restrict_unprivileged_userns=0)."
+            )
     try:
         _run(command, env)
     except _Failed as exc:
