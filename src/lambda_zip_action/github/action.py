@@ -52,6 +52,7 @@ from lambda_zip_action.github.runner import (
 )
 from lambda_zip_action.outputs import Artifact, atomic_output
 from lambda_zip_action.proof.drift_report import DriftReport, render
+from lambda_zip_action.untrusted_report import defuse
 
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -131,7 +132,7 @@ def run_comment(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     token = validate_token(env.get("GITHUB_TOKEN", ""), "GITHUB_TOKEN")
     mask(env, token)
     try:
-        body = Path(args.report).read_text(encoding="utf-8")
+        body = defuse(Path(args.report).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read the report {args.report}: {exc}.") from exc
     api_url = args.api_url or env.get("GITHUB_API_URL") or DEFAULT_API_URL
