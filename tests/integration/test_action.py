@@ -330,11 +330,13 @@ def test_push_builds_verifies_and_sets_every_output(scenario: Scenario) -> None:
     assert set(outputs) == {
         "path", "sha256", "base64-sha256", "md5", "size", "content-digest", "manifest",
         "changed", "reproducible", "report", "baseline-sha256", "s3-etag-5mib", "s3-etag-8mib",
+        "functions", "index",
         *(f"layer-{name}" for name in ("path", "sha256", "base64-sha256", "md5", "s3-etag-5mib",
           "s3-etag-8mib", "size", "content-digest", "manifest", "changed", "report",
           "baseline-sha256")),
     }  # fmt: skip
     assert len(outputs["sha256"]) == 64
+    assert outputs["functions"] == outputs["index"] == ""  # no deploy configuration here
     assert outputs["reproducible"] == "true"
     assert outputs["changed"] == ""  # a push has nothing to compare with unless told
     assert outputs["path"].endswith("fn/dist/lambda.zip")
