@@ -38,7 +38,7 @@ from lambda_zip_action.limits import SizeReport, combined_problem
 from lambda_zip_action.outputs import Artifact, Package, write_outputs
 from lambda_zip_action.requirements import RequirementSet, load_requirements, repository_root
 from lambda_zip_action.runtimes import Layout, task_root
-from lambda_zip_action.sandbox import exposure, isolation
+from lambda_zip_action.sandbox import exposure, isolation, shared_caches
 from lambda_zip_action.stage import (
     SourceRules,
     StagedFile,
@@ -135,7 +135,7 @@ def build(
             target = (shared.directory / f"dependencies-{len(shared.installs)}"
                       if shared is not None else work / "dependencies")  # fmt: skip
             done = _install(config, interpreter, tool_env, target, on_event, rebuild_sdists,
-                            rebuild_from_source, reverse_traversal, env)  # fmt: skip
+                            rebuild_from_source, reverse_traversal, env, cache_dir)  # fmt: skip
             if shared is not None:
                 shared.installs[key] = done
         else:
@@ -324,6 +324,7 @@ def _install(
     rebuild_from_source: tuple[str, ...],
     reverse_traversal: bool,
     env: Mapping[str, str],
+    cache_dir: Path | None,
 ) -> _Installed:
     """Read the dependency file, install it into `dependencies` and stage what was installed;
     `env` is the caller's whole environment, to judge what a build script could read."""
@@ -366,6 +367,7 @@ def _install(
             no_build=config.no_build,
             sandbox=None if config.no_build else isolation(env),
             exposed=tuple(exposure(env)),
+            protect=shared_caches(env, cache_dir),
         ),
     )
     if not requirements.locked:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -74,11 +75,32 @@ def install(installer: Installer, request: InstallRequest) -> InstallResult:
         if request.rebuild_sdists:
             _install_rebuilding(installer, request, requirements_file)
         else:
-            installer.install(request, requirements_file)
+            _install_guarded(installer, request, requirements_file)
     built = built_from_source(request)  # before normalize_tree removes uv's markers
     distributions = normalize_tree(request.target, installer.record_base)
     check_platform(distributions, request)
     return InstallResult(installer.name, version, distributions, built)
+
+
+def _install_guarded(installer: Installer, request: InstallRequest, file: Path) -> None:
+    """Wheels first, with every build refused: no build script runs, and the installers'
+    shared caches serve as usual. Only when that fails (a distribution has to be built, or
+    something else is wrong) does the install run again allowing builds, with a fresh cache of
+    its own, in the sandbox (installers._install), where the shared caches and this tool's are
+    read-only: no build script can write what later builds and verify read from them."""
+    if request.no_build:
+        installer.install(request, file)
+        return
+    try:
+        installer.install(replace(request, no_build=True), file)
+        return
+    except InstallError:
+        for leftover in (request.target, request.target.with_name(request.target.name + ".direct")):
+            shutil.rmtree(leftover, ignore_errors=True)
+        for report in request.target.parent.glob(f"{PIP_REPORT}.*.json"):
+            report.unlink(missing_ok=True)
+        request.target.mkdir(parents=True, exist_ok=True)
+    installer.install(replace(request, fresh_cache=True), file)
 
 
 def _install_rebuilding(installer: Installer, request: InstallRequest, file: Path) -> None:

@@ -8,6 +8,7 @@ installed_tree.py normalises what they leave, so a lock gives the same tree with
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
@@ -43,6 +44,9 @@ class InstallRequest:
     # none, refuse if `exposed` names secrets a build script could read from its ancestors.
     sandbox: tuple[str, ...] | None = None
     exposed: tuple[str, ...] = ()
+    # Directories a build script must not write (the installers' shared caches, this tool's
+    # cache): read-only inside the sandbox.
+    protect: tuple[Path, ...] = ()
 
 
 class Installer(Protocol):
@@ -256,7 +260,10 @@ def merge_into(source: Path, target: Path) -> None:
 def _install(command: list[str], env: Mapping[str, str], request: InstallRequest) -> None:
     if not request.no_build:
         if request.sandbox is not None:
-            command = [*request.sandbox, *command]
+            quoted = [shlex.quote(str(path)) for path in request.protect if path.is_dir()]
+            mounts = [f"mount --bind {q} {q} && mount -o remount,bind,ro {q}" for q in quoted]
+            script = " && ".join([*mounts, 'exec "$@"'])
+            command = [*request.sandbox, "/bin/sh", "-c", script, "sh", *command]
         elif request.exposed:
             raise InstallError(
                 "Building from source would run a dependency's build script where it can read "

@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Mapping
+from pathlib import Path
 
 # Names of variables that hold secrets by every convention CI systems and clouds use.
 _SECRET = re.compile(
@@ -57,3 +58,16 @@ def exposure(env: Mapping[str, str]) -> list[str]:
     if env.get("GITHUB_ACTIONS") == "true":
         found.append("the runner's (GitHub Actions)")
     return found
+
+
+def shared_caches(env: Mapping[str, str], tool_cache: Path | None) -> tuple[Path, ...]:
+    """The caches later builds read: uv's, pip's and this tool's, as `env` places them."""
+    home = Path(env.get("HOME") or Path("~").expanduser())
+    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else home / ".cache"
+    found = [
+        Path(env["UV_CACHE_DIR"]) if env.get("UV_CACHE_DIR") else base / "uv",
+        Path(env["PIP_CACHE_DIR"]) if env.get("PIP_CACHE_DIR") else base / "pip",
+    ]
+    if tool_cache is not None:
+        found.append(tool_cache)
+    return tuple(dict.fromkeys(path.resolve() for path in found))

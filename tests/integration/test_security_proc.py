@@ -130,3 +130,54 @@ def test_exposure_names_secret_variables_and_the_runner() -> None:
         "AWS_SECRET_ACCESS_KEY", "NPM_TOKEN"]  # fmt: skip
     assert exposure({"GITHUB_ACTIONS": "true"}) == ["the runner's (GitHub Actions)"]
     assert exposure({"PATH": "/bin", "HOME": "/root"}) == []
+
+
+POISONER = """\
+import json, os, pathlib
+from backend_wheel import build_wheel as _wheel
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    results = {{}}
+    for name, directory in {targets!r}.items():
+        try:
+            (pathlib.Path(directory) / "poisoned").write_text("forged entry")
+            results[name] = "written"
+        except OSError as exc:
+            results[name] = exc.strerror
+    pathlib.Path({marker!r}).write_text(json.dumps(results))
+    return _wheel(wheel_directory, config_settings, metadata_directory)
+"""
+
+
+def test_a_build_script_cannot_write_the_caches_later_builds_and_verify_read(
+    tmp_path: Path,
+) -> None:
+    """Code a build runs used to be able to rewrite a cached .pyc (and its proof) or a file
+    in uv's cache, which later builds shipped and verify called reproducible. A build that has
+    to run a build script now runs it where those caches are read-only."""
+    if isolation(os.environ) is None:
+        pytest.fail("unshare cannot start a PID namespace here", pytrace=False)
+    project, _ = _project(tmp_path)
+    tool_cache = tmp_path / "lambda-zip-cache"
+    uv_cache = tmp_path / "uv-cache"  # its own: the attack writes into it
+    tool_cache.mkdir()
+    uv_cache.mkdir()
+    marker = tmp_path / "poison.json"
+    package = tmp_path / "spy"
+    (package / "backend_wheel.py").write_text((package / "backend.py").read_text()
+                                              .replace("    _scan()\n", "", 1))  # fmt: skip
+    targets = {"lambda-zip cache": str(tool_cache), "uv cache": str(uv_cache)}
+    (package / "backend.py").write_text(POISONER.format(targets=targets, marker=str(marker)))
+    built = subprocess.run(
+        [sys.executable, "-m", "lambda_zip_action", "build", "--project", str(project),
+         "--python-version", "3.12", "--python", str(support.interpreter("3.12")),
+         "--cache-dir", str(tool_cache)],
+        env=support.tool_env(LAMBDA_ZIP_NO_CACHE=None, UV_CACHE_DIR=str(uv_cache)),
+        capture_output=True, text=True,
+        check=False, timeout=600,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    results = json.loads(marker.read_text())
+    assert results == {"lambda-zip cache": "Read-only file system",
+                       "uv cache": "Read-only file system"}, results  # fmt: skip
+    assert not (tool_cache / "poisoned").exists() and not (uv_cache / "poisoned").exists()

@@ -20,7 +20,9 @@ From this tool's own build cache the rebuild takes only what needs no second pro
   is compiled afresh: a wrong entry, a changed source, a new dependency or another interpreter
   is proven by compiling. The rebuild reports the groups it compiled afresh, and once the zips
   agree, exactly those entries are recorded as proven (`record_proofs`).
-The cache is trusted as uv's and pip's are: an entry forged together with its proof would pass.
+No code this tool runs can write the caches: a build script runs in a sandbox where they are
+read-only (sandbox.py). They are trusted as the user's own files: another program running as
+that user could forge an entry together with its proof, which would pass.
 With --no-cache neither build reads or writes it, and the rebuild compiles and deflates all.
 """
 
