@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 from lambda_zip_action.deflate_cache import DeflateCache
 from lambda_zip_action.deflate_cache import compressor as deflate_with
 from lambda_zip_action.errors import OutputError
+from lambda_zip_action.etags import PartHashes, S3ETags
 from lambda_zip_action.stage import StagedFile
 from lambda_zip_action.zip.format import (
     CENTRAL,
@@ -66,6 +67,8 @@ class ArchiveResult:
     md5: str
     size: int
     content_digest: str
+    # The S3 ETags, hashed while writing (None: s3_etags reads the zip again).
+    etags: S3ETags | None = None
 
 
 def reference_zlib(version: str = zlib.ZLIB_RUNTIME_VERSION) -> bool:
@@ -94,6 +97,7 @@ class _HashingWriter:
         self.offset = 0
         self.pending: list[bytes] = []
         self.pending_size = 0
+        self.parts = PartHashes()
 
     def write(self, data: bytes) -> None:
         self.offset += len(data)
@@ -117,6 +121,7 @@ class _HashingWriter:
         self.raw.write(data)
         self.sha256.update(data)
         self.md5.update(data)
+        self.parts.update(data)
 
 
 @dataclass(frozen=True)
@@ -310,6 +315,7 @@ def write_zip(
         md5=writer.md5.hexdigest(),
         size=writer.offset,
         content_digest=content_digest(written),
+        etags=writer.parts.etags(writer.offset, writer.md5.hexdigest()),
     )
 
 

@@ -118,6 +118,32 @@ def s3_etags(stream: BinaryIO) -> S3ETags:
     )
 
 
+class PartHashes:
+    """The md5 of every 5 MiB and 8 MiB part of the bytes written, fed as they are written, so
+    the ETags need no second read of the zip (`etags`)."""
+
+    def __init__(self) -> None:
+        self.sdk = _Parts(SDK_PART)
+        self.cli = _Parts(CLI_PART)
+
+    def update(self, chunk: bytes) -> None:
+        self.sdk.update(chunk)
+        self.cli.update(chunk)
+
+    def etags(self, size: int, md5: str) -> S3ETags | None:
+        """The ETags of `size` bytes whose md5 is `md5`; None when an uploader would use
+        parts of another size (a zip of 50 GB and more), which needs s3_etags."""
+        if sdk_part_size(size) != SDK_PART or cli_part_size(size) != CLI_PART:
+            return None
+        sdk = self.sdk.digests() if size > SDK_PART else None
+        cli = self.cli.digests() if size >= CLI_THRESHOLD else None
+        return S3ETags(
+            md5=md5,
+            s3_etag_5mib=multipart_etag(sdk) if sdk is not None else md5,
+            s3_etag_8mib=multipart_etag(cli) if cli is not None else md5,
+        )
+
+
 class _Parts:
     """md5 digests of consecutive `part`-byte pieces, fed in chunks that never straddle two."""
 

@@ -110,7 +110,7 @@ def write_outputs(
                         "Nothing was written. Drop dependencies, move them to a layer or a "
                         "container image, or build without --fail-on-size-limit."
                     )
-                etags = s3_etags(stream)
+                etags = result.etags or s3_etags(stream)
                 document = manifest_document(
                     result,
                     package.distributions,

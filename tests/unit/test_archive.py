@@ -224,3 +224,20 @@ def test_a_cache_file_of_an_empty_stream_is_a_miss(tmp_path: Path) -> None:
     path.parent.mkdir(parents=True)
     path.write_bytes(struct.pack(">QI", 0, 0))  # CRC-32 of nothing is 0: still a miss
     assert cache.load(sha, 6) is None
+
+
+@pytest.mark.parametrize("mib", [0, 5, 6, 9, 17])
+def test_the_etags_hashed_while_writing_equal_those_of_a_second_read(
+    tmp_path: Path, mib: int
+) -> None:
+    """Around both uploaders' part sizes (5 MiB, 8 MiB): a zip of stored random bytes."""
+    from lambda_zip_action.etags import s3_etags
+    from lambda_zip_action.stage import StagedFile
+
+    data = tmp_path / "data.bin"
+    data.write_bytes(os.urandom(mib * 1024 * 1024 + 1234))
+    entries = [StagedFile("data.bin", data, 0o644, "source", data.stat().st_size)]
+    stream = io.BytesIO()
+    result = write_zip(entries, stream, 0, None)
+    assert result.etags is not None
+    assert result.etags == s3_etags(stream)
