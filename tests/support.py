@@ -186,3 +186,33 @@ def differing_entries(stdout: str) -> dict[str, str]:
         else:
             entries[name] += "\n" + line
     return entries
+
+
+def drift_data(
+    path: Path,
+    name: str,
+    new: dict[str, bytes],
+    old: dict[str, bytes] | None,
+    *,
+    distributions: tuple[tuple[str, str], ...] = (),
+    label: str = "1a2b3c4d5e6f",
+) -> Path:
+    """A report's data as the Action writes it (`<output>.report.json`), with manifests of
+    files given by name and content; what a fork's run can upload, hostile names included."""
+    import hashlib
+
+    from lambda_zip_action.manifest import SCHEMA as MANIFEST_SCHEMA
+    from lambda_zip_action.proof.drift_data import SCHEMA
+
+    def manifest(files: dict[str, bytes], dists: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+        entries = [{"path": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                   for name, data in sorted(files.items())]  # fmt: skip
+        digest = hashlib.sha256(json.dumps(entries).encode()).hexdigest()
+        return {"schema": MANIFEST_SCHEMA, "archive": {"sha256": digest, "size": 1000},
+                "entries": entries,
+                "distributions": [{"name": n, "version": v} for n, v in dists]}  # fmt: skip
+
+    row = {"name": name, "old-label": label, "new": manifest(new, distributions),
+           "old": None if old is None else manifest(old, ())}  # fmt: skip
+    path.write_text(json.dumps({"schema": SCHEMA, "reports": [row]}))
+    return path

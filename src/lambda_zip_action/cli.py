@@ -157,10 +157,16 @@ def _github_commands(commands: Any) -> None:
     )
     comment = commands.add_parser(
         "comment",
-        help="post a drift report as the sticky pull-request comment (token from GITHUB_TOKEN)",
+        help="post a drift report, rendered from another run's data, as the sticky pull-request "
+        "comment (token from GITHUB_TOKEN)",
     )
     comment.add_argument(
-        "--report", type=Path, required=True, metavar="FILE", help="the markdown report to post"
+        "--report",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the report's data that run wrote (the action's report-data output, "
+        "<output>.report.json); every field is checked and the comment is rendered here",
     )
     comment.add_argument("--pr", type=int, metavar="N", help="the pull request's number")
     comment.add_argument(

@@ -20,7 +20,7 @@ from lambda_zip_action.github.baseline import parse_sha256
 from lambda_zip_action.github.comments import marker_for
 from lambda_zip_action.github.inputs import read_inputs
 from lambda_zip_action.github.pipeline import ensure_interpreter
-from lambda_zip_action.untrusted_report import NOTICE
+from lambda_zip_action.proof.drift_data import NOTICE
 
 import support
 from fake_github import BOT_LOGIN, BOT_TOKEN, READ_ONLY_TOKEN, FakeGitHub, fake_github
@@ -176,16 +176,20 @@ def test_read_only_token_is_a_warning(
 def test_comment_command_creates_then_updates(
     tmp_path: Path, fake: FakeGitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    report = tmp_path / "report.md"
+    report = tmp_path / "report.json"
     arguments = ["comment", "--report", str(report), "--pr", str(PR), "--repo", REPO,
                  "--name", "fn", "--api-url", fake.url]  # fmt: skip
     env = {"GITHUB_TOKEN": BOT_TOKEN}
-    report.write_text("first\n")
+    old = {"app/handler.py": b"X = 1\n"}
+    support.drift_data(report, "fn", old, old)
     assert cli.main(arguments, env) == 0
-    report.write_text("second\n")
+    support.drift_data(report, "fn", {"app/handler.py": b"X = 2\n"}, old)
     assert cli.main(arguments, env) == 0
     [comment] = fake.comments(REPO, PR)
-    assert comment.body == f"{marker_for('fn')}\n{NOTICE}\n\nsecond\n"
+    assert comment.body.startswith(
+        f"{marker_for('fn')}\n{NOTICE}\n\n### Lambda package fn: changed"
+    )
+    assert "1 of your files changed" in comment.body and "`app/handler.py`" in comment.body
     out = capsys.readouterr().out
     assert "created comment" in out and "updated comment" in out
     assert BOT_TOKEN not in out.replace(f"::add-mask::{BOT_TOKEN}", "")
@@ -194,8 +198,7 @@ def test_comment_command_creates_then_updates(
 def test_comment_command_with_read_only_token_fails_clearly(
     tmp_path: Path, fake: FakeGitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    report = tmp_path / "report.md"
-    report.write_text("report\n")
+    report = support.drift_data(tmp_path / "report.json", "fn", {"a.py": b""}, None)
     code = cli.main(
         ["comment", "--report", str(report), "--pr", str(PR), "--repo", REPO,
          "--api-url", fake.url],
@@ -205,29 +208,3 @@ def test_comment_command_with_read_only_token_fails_clearly(
     out = capsys.readouterr().out
     assert "::error::" in out and "read-only" in out
     assert READ_ONLY_TOKEN not in out.replace(f"::add-mask::{READ_ONLY_TOKEN}", "")
-
-
-def test_a_forks_report_is_posted_without_links_images_html_or_mentions(
-    tmp_path: Path, fake: FakeGitHub
-) -> None:
-    """The fork pattern posts, as the bot, a report the fork's own run wrote."""
-    report = tmp_path / "report.md"
-    report.write_text(
-        "### Lambda package fn: unchanged\n\n**reproducible**\n\n"
-        "![pixel](https://tracker.example/p.gif?who=reviewer)\n"
-        "[Approve the deploy here](https://phish.example/login) cc @octo-org/admins @alice\n"
-        "<img src=https://tracker.example/2.gif><a href='https://x.example'>x</a>\n"
-        "see https://evil.example and www.evil.example\n\n[ref]: https://ref.example\n"
-        "<details><summary>files</summary>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n</details>\n"
-    )
-    arguments = ["comment", "--report", str(report), "--pr", str(PR), "--repo", REPO,
-                 "--name", "fn", "--api-url", fake.url]  # fmt: skip
-    assert cli.main(arguments, {"GITHUB_TOKEN": BOT_TOKEN}) == 0
-    [comment] = fake.comments(REPO, PR)
-    body = comment.body
-    for reaching_out in ("](", "<img", "<a ", "https://", "www.evil", "@octo-org", "@alice",
-                         "[ref]:"):  # fmt: skip
-        assert reaching_out not in body, reaching_out
-    assert "Approve the deploy here" in body  # the text stays, its target does not
-    assert "<details><summary>files</summary>" in body and "| 1 | 2 |" in body
-    assert body.startswith(f"{marker_for('fn')}\n{NOTICE}")

@@ -30,8 +30,7 @@ VICTIM_SHA = "b" * 40
 def comment(
     fake_url: str, tmp_path: Path, *args: str, token: str = BOT_TOKEN, **env: str | None
 ) -> subprocess.CompletedProcess[str]:
-    report = tmp_path / "report.md"
-    report.write_text("### Lambda package fn: changed\n")
+    report = support.drift_data(tmp_path / "report.json", "fn", {"a.py": b"1"}, {"a.py": b"2"})
     return subprocess.run(
         [sys.executable, "-m", "lambda_zip_action", "comment", "--report", str(report),
          "--repo", REPO, "--name", "fn", "--api-url", fake_url, *args],

@@ -51,8 +51,8 @@ from lambda_zip_action.github.runner import (
     write_summary,
 )
 from lambda_zip_action.outputs import Artifact, atomic_output
+from lambda_zip_action.proof.drift_data import document, render_document
 from lambda_zip_action.proof.drift_report import DriftReport, render
-from lambda_zip_action.untrusted_report import defuse
 
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -104,13 +104,16 @@ def run_action(env: Mapping[str, str]) -> Outcome:
     text = render(report)
     report_path = built.result.output.with_name(built.result.output.name + ".report.md")
     write_report(report_path, text)
+    data = [(report, built.result.manifest)]
     layer_report_path = None
     if layer_report is not None and built.result.layer is not None:
         layer_text = render(layer_report)
         layer_output = built.result.layer.output
         layer_report_path = layer_output.with_name(layer_output.name + ".report.md")
         write_report(layer_report_path, layer_text)
+        data.append((layer_report, built.result.layer.manifest))
         text += "\n" + layer_text
+    write_data(report_path, data)
     write_summary(env, text)
     outputs = outputs_for(built, report, report_path, layer_report, layer_report_path)
     for name, value in outputs.items():
@@ -127,14 +130,23 @@ def write_report(path: Path, text: str) -> None:
         stream.write(text.encode("utf-8"))
 
 
+def data_path(report_path: Path) -> Path:
+    """Where the report's data goes: `<output>.report.json` beside `<output>.report.md`."""
+    return report_path.with_suffix(".json")
+
+
+def write_data(report_path: Path, reports: list[tuple[DriftReport, Path]]) -> None:
+    """The reports as data (proof.drift_data), for a trusted job to render: the fork pattern."""
+    with atomic_output(data_path(report_path)) as stream:
+        stream.write(document(reports))
+
+
 def run_comment(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    """`lambda-zip comment`: post the report of an earlier run on its pull request."""
+    """`lambda-zip comment`: post the report of an earlier run on its pull request, rendered
+    here from that run's data (proof.drift_data), never taken as markdown."""
     token = validate_token(env.get("GITHUB_TOKEN", ""), "GITHUB_TOKEN")
     mask(env, token)
-    try:
-        body = defuse(Path(args.report).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Cannot read the report {args.report}: {exc}.") from exc
+    body = render_document(Path(args.report))
     api_url = args.api_url or env.get("GITHUB_API_URL") or DEFAULT_API_URL
     number = args.pr
     if (number is None) == (args.head_sha is None) or (args.head_sha is None) != (
@@ -192,6 +204,7 @@ def outputs_for(
         "changed": "" if changed is None else str(changed).lower(),
         "reproducible": "" if built.reproducible is None else str(built.reproducible).lower(),
         "report": str(report_path),
+        "report-data": str(data_path(report_path)),
         "baseline-sha256": baseline_sha256(report),
     }
     return outputs | layer_outputs(built.result.layer, layer_report, layer_report_path)

@@ -30,6 +30,7 @@ from lambda_zip_action.github.runner import pull_request_base, safe
 from lambda_zip_action.gitrepo import Repository, find_repository, run_git
 from lambda_zip_action.outputs import Artifact
 from lambda_zip_action.proof.diff import diff
+from lambda_zip_action.proof.drift_data import side_manifest
 from lambda_zip_action.proof.drift_report import DriftReport, Package
 from lambda_zip_action.proof.model import DiffResult
 
@@ -68,7 +69,8 @@ def compare_packages(
     base_layer = baseline[0].result.layer
     result = diff(base_layer.output, layer.output)
     old = _old_side(result, layer_new, baseline[0].reproducible)
-    return function, DriftReport(layer_name, layer_new, old, function.old_label, result)
+    return function, DriftReport(layer_name, layer_new, old, function.old_label, result,
+                                 old_data=side_manifest(base_layer.manifest))  # fmt: skip
 
 
 def _against(
@@ -86,7 +88,8 @@ def _against(
         return DriftReport(name, new, Package(sha, base64_sha), label)
     path = _existing(value, project)
     result = diff(path, output)
-    return DriftReport(name, new, _old_side(result, new, None), "compare-to", result)
+    return DriftReport(name, new, _old_side(result, new, None), "compare-to", result,
+                       old_data=side_manifest(path))  # fmt: skip
 
 
 def _compare(
@@ -119,7 +122,8 @@ def _compare(
     result = diff(base.result.output, output)
     old = _old_side(result, new_package, base.reproducible)
     label = ref[:12] if _COMMIT.fullmatch(ref) else ref
-    return DriftReport(inputs.name, new_package, old, label, result)
+    return DriftReport(inputs.name, new_package, old, label, result,
+                       old_data=side_manifest(base.result.manifest))  # fmt: skip
 
 
 def _old_side(result: DiffResult, new: Package, verified: bool | None) -> Package:

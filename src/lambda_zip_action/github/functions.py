@@ -53,6 +53,12 @@ def write_report(path: Path, text: str) -> None:
     write(path, text)
 
 
+def write_data(report_path: Path, reports: list[tuple[DriftReport, Path]]) -> None:
+    from lambda_zip_action.github.action import write_data as write
+
+    write(report_path, reports)
+
+
 def run_functions(
     inputs: ActionInputs, env: Mapping[str, str], workspace: Path, the_plan: Plan
 ) -> tuple[dict[str, str], str, bool | None]:
@@ -102,6 +108,10 @@ def run_functions(
             text = render(report) + ("\n" + render(layer_report) if layer_report else "")
             report_path = one.result.output.with_name(one.result.output.name + ".report.md")
             write_report(report_path, text)
+            data = [(report, one.result.manifest)]
+            if layer_report is not None and one.result.layer is not None:
+                data.append((layer_report, one.result.layer.manifest))
+            write_data(report_path, data)
             outcomes.append(FunctionOutcome(name, result, report, report_path, layer_report))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
@@ -48,6 +50,9 @@ class DriftReport:
     difference: DiffResult | None = None  # None when the old side is a bare hash
     # False for `lambda-zip diff`: it rebuilds nothing, so there is no verdict to give.
     rebuilt: bool = True
+    # The old side as manifest data (drift_data.side_manifest) when it is a zip or a manifest:
+    # the report's data for a trusted job to render (drift_data), not shown.
+    old_data: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def changed(self) -> bool | None:

@@ -172,7 +172,7 @@ def _load_manifest(path: Path) -> Side:
     try:
         if path.stat().st_size > MANIFEST_MAX_BYTES:
             raise bad(f"it holds more than {MANIFEST_MAX_BYTES} bytes")
-        data = upgrade(_json_object(path.read_text(encoding="utf-8")))
+        data = upgrade(json_object(path.read_text(encoding="utf-8")))
     except RecursionError:
         raise bad("it is nested too deeply") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -224,7 +224,10 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MODE = re.compile(r"[0-7]{1,6}")
 
 
-def _json_object(text: str) -> dict[str, Any]:
+def json_object(text: str) -> dict[str, Any]:
+    """`text` as a JSON object, without NaN or Infinity; ValueError otherwise (RecursionError
+    when nested too deeply)."""
+
     def refuse(constant: str) -> None:
         raise ValueError(f"it cannot be parsed as JSON ({constant} is not a JSON number)")
 
