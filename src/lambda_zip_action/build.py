@@ -38,7 +38,7 @@ from lambda_zip_action.limits import SizeReport, combined_problem
 from lambda_zip_action.outputs import Artifact, Package, write_outputs
 from lambda_zip_action.requirements import RequirementSet, load_requirements, repository_root
 from lambda_zip_action.runtimes import Layout, task_root
-from lambda_zip_action.sandbox import exposure, isolation, shared_caches
+from lambda_zip_action.sandbox import BuildPolicy, build_policy, tainted
 from lambda_zip_action.stage import (
     SourceRules,
     StagedFile,
@@ -118,6 +118,13 @@ def build(
             "compare content digests, or build where Python links the reference zlib"
         )
 
+    if cache_dir is not None and tainted(cache_dir):
+        warn(
+            f"{cache_dir} is not read or written: a build from source ran outside a sandbox "
+            "while it existed, and its script could have forged any entry; delete the "
+            "directory to start a clean cache"
+        )
+        cache_dir = None
     if shared is None:
         interpreter = _interpreter(config, env)
     else:
@@ -143,6 +150,8 @@ def build(
                                    "installed for an earlier function of this build"))  # fmt: skip
         for message in done.warnings:
             warn(message)
+        if cache_dir is not None and tainted(cache_dir):  # this build's install marked it
+            cache_dir = None
         requirements, installed, dependencies = done.requirements, done.result, done.directory
 
         on_event(Event("stage", "Staging sources"))
@@ -365,9 +374,11 @@ def _install(
             rebuild_sdists=rebuild_sdists,
             rebuild_from_source=rebuild_from_source,
             no_build=config.no_build,
-            sandbox=None if config.no_build else isolation(env),
-            exposed=tuple(exposure(env)),
-            protect=shared_caches(env, cache_dir),
+            policy=BuildPolicy()
+            if config.no_build
+            else build_policy(
+                env, cache_dir, repository_root(config.project_dir), dependencies.parent
+            ),
         ),
     )
     if not requirements.locked:

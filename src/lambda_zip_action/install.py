@@ -104,15 +104,18 @@ def _install_guarded(installer: Installer, request: InstallRequest, file: Path) 
 
 
 def _install_rebuilding(installer: Installer, request: InstallRequest, file: Path) -> None:
-    """verify's rebuild: every wheel built from source is built again, from scratch.
+    """verify's rebuild: every wheel downloaded again, every wheel built from source built again.
 
-    A downloaded wheel whose hash is pinned cannot differ, so it comes from the installers'
-    shared cache, in a run that refuses every build (uv --no-build, pip --only-binary=:all:):
-    no wheel built by an earlier run can come out of that cache. A wheel built from source can
-    differ, and installers cache those too (uv even for a local archive under --refresh), so
-    what the first build built from source and every direct reference that is not a .whl
-    (archive, directory, VCS) is installed by a second run with a fresh, empty cache into a
-    directory of its own, merged into the target. Unlocked requirements that needed a build are
+    Nothing comes from the installers' shared caches. uv checks a wheel's hash when it
+    downloads it, then keeps it unpacked and links installs from there unchecked: a file
+    edited in that cache (with its RECORD row) would be installed by both builds alike, and
+    called reproducible. So the downloaded wheels are installed with a fresh, empty cache (uv
+    --no-cache, pip --no-cache-dir), each one fetched and checked against its hash again, in a
+    run that refuses every build (uv --no-build, pip --only-binary=:all:). What the first build
+    built from source and every direct reference that is not a .whl (archive, directory, VCS)
+    is built again, by a second run with a fresh cache into a directory of its own, merged into
+    the target (installers cache built wheels too, uv even for a local archive under --refresh,
+    which would hide a nondeterministic build). Unlocked requirements that needed a build are
     resolved and installed in one run with a fresh cache: any dependency could be the sdist.
     """
     requirements = request.requirements
@@ -132,7 +135,9 @@ def _install_rebuilding(installer: Installer, request: InstallRequest, file: Pat
         wheel_set = replace(requirements, lines=tuple(options + wheels))
         file.write_text(wheel_set.text, encoding="utf-8")
         try:
-            installer.install(replace(request, requirements=wheel_set, no_build=True), file)
+            installer.install(
+                replace(request, requirements=wheel_set, no_build=True, fresh_cache=True), file
+            )
         except InstallError as exc:
             raise InstallError(
                 "The rebuild had to build a distribution from source that the first build "

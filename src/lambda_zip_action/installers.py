@@ -8,11 +8,10 @@ installed_tree.py normalises what they leave, so a lock gives the same tree with
 from __future__ import annotations
 
 import re
-import shlex
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +19,7 @@ from lambda_zip_action.errors import InstallError, RequirementsError
 from lambda_zip_action.install_failures import explain_failure, last_lines
 from lambda_zip_action.requirements import RequirementSet
 from lambda_zip_action.runtimes import Architecture, Runtime
+from lambda_zip_action.sandbox import BuildPolicy, refusal, taint
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,9 @@ class InstallRequest:
     fresh_cache: bool = False
     # Refuse source distributions (and local directories, which need a build too).
     no_build: bool = False
-    # When builds are allowed: run the installer in this sandbox (sandbox.isolation), or, with
-    # none, refuse if `exposed` names secrets a build script could read from its ancestors.
-    sandbox: tuple[str, ...] | None = None
-    exposed: tuple[str, ...] = ()
-    # Directories a build script must not write (the installers' shared caches, this tool's
-    # cache): read-only inside the sandbox.
-    protect: tuple[Path, ...] = ()
+    # When builds are allowed: where a build script runs (sandbox.BuildPolicy): in a sandbox,
+    # or, where none starts, refused unless the caller opted in.
+    policy: BuildPolicy = field(default_factory=BuildPolicy)
 
 
 class Installer(Protocol):
@@ -259,22 +255,14 @@ def merge_into(source: Path, target: Path) -> None:
 
 def _install(command: list[str], env: Mapping[str, str], request: InstallRequest) -> None:
     if not request.no_build:
-        if request.sandbox is not None:
-            quoted = [shlex.quote(str(path)) for path in request.protect if path.is_dir()]
-            mounts = [f"mount --bind {q} {q} && mount -o remount,bind,ro {q}" for q in quoted]
-            script = " && ".join([*mounts, 'exec "$@"'])
-            command = [*request.sandbox, "/bin/sh", "-c", script, "sh", *command]
-        elif request.exposed:
-            raise InstallError(
-                "Building from source would run a dependency's build script where it can read "
-                f"the secrets of the processes that started it ({', '.join(request.exposed)}, "
-                "through /proc/<pid>/environ), and this machine cannot start it in a PID "
-                "namespace of its own (no `unshare`, or user namespaces are off). Build with "
-                "--no-build (wheels only; the Action's default), build where those secrets "
-                "are not set, or allow user namespaces (sysctl "
-                "kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 also "
-                "kernel.apparmor_restrict_unprivileged_userns=0)."
-            )
+        policy = request.policy
+        if policy.sandbox is not None:
+            command = policy.sandbox.wrap(command, policy.mounts.existing())
+        elif not policy.unsandboxed:
+            raise InstallError(refusal(policy.exposed))
+        else:
+            for marker in policy.taint:
+                taint(marker)
     try:
         _run(command, env)
     except _Failed as exc:

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from lambda_zip_action.sandbox import exposure, isolation
+from lambda_zip_action.sandbox import TAINT_FILE, exposure, isolation
 
 import support
+from unprivileged import unprivileged
 
 SECRET = "ghs_FAKEprocENVIRONsecret0000000000000"
 
@@ -74,11 +75,28 @@ def _project(tmp_path: Path) -> tuple[Path, Path]:
     return project, marker
 
 
-def _build(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def _path_with(tmp_path: Path, *tools: str) -> str:
+    """A PATH holding only `tools` (git, sh and env always): the sandbox programs left out
+    are not there for this run."""
+    directory = tmp_path / "bin"
+    directory.mkdir(exist_ok=True)
+    for tool in ("git", "sh", "env", *tools):
+        found = [Path(d) / tool for d in os.environ["PATH"].split(":") if (Path(d) / tool).exists()]
+        if not found:
+            pytest.fail(f"{tool} is not installed (apt-get install bubblewrap for bwrap)",
+                        pytrace=False)  # fmt: skip
+        (directory / tool).symlink_to(found[0])
+    return str(directory)
+
+
+SANDBOXES = {"unshare": ("unshare", "mount"), "bwrap": ("bwrap",)}
+
+
+def _build(project: Path, **env: str | None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "lambda_zip_action", "build", "--project", str(project),
          "--python-version", "3.12", "--python", str(support.interpreter("3.12")), "--json"],
-        env=support.tool_env(GITHUB_TOKEN=SECRET, **env), capture_output=True, text=True,
+        env=support.tool_env(**{"GITHUB_TOKEN": SECRET, **env}), capture_output=True, text=True,
         check=False, timeout=600,
     )  # fmt: skip
 
@@ -95,34 +113,69 @@ def test_the_ancestors_environ_is_readable_without_a_sandbox(tmp_path: Path) -> 
     assert SECRET in seen.stdout
 
 
-def test_a_build_script_sees_no_ancestor_and_no_secret(tmp_path: Path) -> None:
-    if isolation(os.environ) is None:
-        pytest.fail("unshare cannot start a PID namespace here: the sandbox is untested",
-                    pytrace=False)  # fmt: skip
+@pytest.mark.parametrize("kind", sorted(SANDBOXES))
+def test_a_build_script_sees_no_ancestor_and_no_secret(tmp_path: Path, kind: str) -> None:
+    """With either sandbox (the other one off PATH), the script's /proc holds only the
+    installer's processes; with none it read the secret (see the refusal test below)."""
     project, marker = _project(tmp_path)
-    built = _build(project)
+    path = _path_with(tmp_path, *SANDBOXES[kind])
+    if isolation({"PATH": path}) is None:
+        pytest.fail(f"{kind} cannot start a PID namespace here: that sandbox is untested",
+                    pytrace=False)  # fmt: skip
+    built = _build(project, PATH=path)
     assert built.returncode == 0, built.stderr
     environs = json.loads(marker.read_text())
     assert environs, "the build script ran and read /proc"
     assert all(SECRET not in text for text in environs.values())
     # Only the installer's own processes are in its /proc: none of this tool's ancestors.
-    assert str(os.getpid()) not in environs or len(environs) < 20
+    assert str(os.getpid()) not in environs and len(environs) < 20
     assert json.loads(built.stdout)["built-from-source"] == ["spy 1.0"]
 
 
-def test_without_a_sandbox_a_build_with_secrets_in_reach_is_refused(tmp_path: Path) -> None:
+def test_without_a_sandbox_a_build_from_source_is_refused(tmp_path: Path) -> None:
+    """Neither unshare nor bwrap on PATH: refused (exit 2), the script never runs; the same
+    build with the opt-in runs it outside any sandbox, where it reads the secret from /proc.
+    The opt-in marks the tool's cache, and a later build neither reads nor writes it."""
     project, marker = _project(tmp_path)
-    no_unshare = tmp_path / "bin"
-    no_unshare.mkdir()
-    for tool in ("git", "sh", "env"):
-        found = [Path(d) / tool for d in os.environ["PATH"].split(":") if (Path(d) / tool).exists()]
-        if found:
-            (no_unshare / tool).symlink_to(found[0])
-    refused = _build(project, PATH=str(no_unshare))
+    path = _path_with(tmp_path)
+    refused = _build(project, PATH=path)
     assert refused.returncode == 2
     assert "GITHUB_TOKEN" in refused.stderr and "--no-build" in refused.stderr
-    assert SECRET not in refused.stderr
+    assert "LAMBDA_ZIP_UNSANDBOXED_BUILDS=1" in refused.stderr
+    assert "Traceback" not in refused.stderr and SECRET not in refused.stderr
     assert not marker.exists()  # the build script never ran
+    no_secret = _build(project, PATH=path, GITHUB_TOKEN=None)
+    assert no_secret.returncode == 2, "refused whatever the variables' names"
+
+    cache = tmp_path / "tool-cache"
+    opted = _build(project, PATH=path, LAMBDA_ZIP_UNSANDBOXED_BUILDS="1",
+                   LAMBDA_ZIP_NO_CACHE=None, LAMBDA_ZIP_CACHE_DIR=str(cache))  # fmt: skip
+    assert opted.returncode == 0, opted.stderr
+    assert any(SECRET in text for text in json.loads(marker.read_text()).values())
+    assert (cache / TAINT_FILE).exists()
+    later = _build(project, PATH=path, LAMBDA_ZIP_UNSANDBOXED_BUILDS="1",
+                   LAMBDA_ZIP_NO_CACHE=None, LAMBDA_ZIP_CACHE_DIR=str(cache))  # fmt: skip
+    assert later.returncode == 0, later.stderr
+    assert "is not read or written" in later.stderr
+    assert sorted(p.name for p in cache.iterdir()) == [TAINT_FILE]
+
+
+def test_where_namespaces_are_not_allowed_a_build_from_source_is_refused(
+    tmp_path: Path,
+) -> None:
+    """unshare and bwrap both installed, but this process may not create namespaces (root
+    without capabilities, as on a host that restricts user namespaces): refused."""
+    project, marker = _project(tmp_path)
+    python = str(support.interpreter("3.12"))
+    command = [sys.executable, "-m", "lambda_zip_action", "build", "--project", str(project),
+               "--python-version", "3.12", "--python", python]  # fmt: skip
+    refused = subprocess.run(
+        unprivileged(command), env=support.tool_env(GITHUB_TOKEN=SECRET),
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert refused.returncode == 2, refused.stderr
+    assert "no sandbox can start here" in refused.stderr
+    assert not marker.exists()
 
 
 def test_exposure_names_secret_variables_and_the_runner() -> None:
@@ -149,35 +202,46 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 """
 
 
-def test_a_build_script_cannot_write_the_caches_later_builds_and_verify_read(
-    tmp_path: Path,
-) -> None:
-    """Code a build runs used to be able to rewrite a cached .pyc (and its proof) or a file
-    in uv's cache, which later builds shipped and verify called reproducible. A build that has
-    to run a build script now runs it where those caches are read-only."""
-    if isolation(os.environ) is None:
-        pytest.fail("unshare cannot start a PID namespace here", pytrace=False)
+@pytest.mark.parametrize("kind", sorted(SANDBOXES))
+def test_a_build_script_cannot_write_the_caches_the_home_or_git(tmp_path: Path, kind: str) -> None:
+    """Code a build runs used to be able to rewrite a cached .pyc (and its proof) or a file in
+    uv's cache, which later builds shipped and verify called reproducible; to plant a program
+    or a setting in the home directory (a shell profile, ~/.local/bin, uv.toml) or a hook in the
+    repository's .git, which run later with secrets in reach; and to make and fill a cache
+    directory that did not exist yet. In the sandbox each of those is read-only, while the
+    project and the install's own directories stay writable."""
+    path = _path_with(tmp_path, *SANDBOXES[kind])
+    if isolation({"PATH": path}) is None:
+        pytest.fail(f"{kind} cannot start here: that sandbox is untested", pytrace=False)
     project, _ = _project(tmp_path)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    home = tmp_path / "home"
     tool_cache = tmp_path / "lambda-zip-cache"
-    uv_cache = tmp_path / "uv-cache"  # its own: the attack writes into it
-    tool_cache.mkdir()
-    uv_cache.mkdir()
+    for directory in (home / ".local" / "bin", tool_cache):
+        directory.mkdir(parents=True)
+    uv_cache = tmp_path / "uv-cache"  # its own, not made yet: the attack writes into it
     marker = tmp_path / "poison.json"
     package = tmp_path / "spy"
     (package / "backend_wheel.py").write_text((package / "backend.py").read_text()
                                               .replace("    _scan()\n", "", 1))  # fmt: skip
-    targets = {"lambda-zip cache": str(tool_cache), "uv cache": str(uv_cache)}
+    targets = {"lambda-zip cache": str(tool_cache), "uv cache": str(uv_cache),
+               "home": str(home), "PATH in home": str(home / ".local" / "bin"),
+               ".git": str(project / ".git" / "hooks"), "project": str(project)}  # fmt: skip
     (package / "backend.py").write_text(POISONER.format(targets=targets, marker=str(marker)))
     built = subprocess.run(
         [sys.executable, "-m", "lambda_zip_action", "build", "--project", str(project),
          "--python-version", "3.12", "--python", str(support.interpreter("3.12")),
          "--cache-dir", str(tool_cache)],
-        env=support.tool_env(LAMBDA_ZIP_NO_CACHE=None, UV_CACHE_DIR=str(uv_cache)),
+        env=support.tool_env(LAMBDA_ZIP_NO_CACHE=None, UV_CACHE_DIR=str(uv_cache),
+                             HOME=str(home), PATH=path),
         capture_output=True, text=True,
         check=False, timeout=600,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
     results = json.loads(marker.read_text())
-    assert results == {"lambda-zip cache": "Read-only file system",
-                       "uv cache": "Read-only file system"}, results  # fmt: skip
-    assert not (tool_cache / "poisoned").exists() and not (uv_cache / "poisoned").exists()
+    read_only = "Read-only file system"
+    assert results == {"lambda-zip cache": read_only, "uv cache": read_only, "home": read_only,
+                       "PATH in home": read_only, ".git": read_only,
+                       "project": "written"}, results  # fmt: skip
+    for name in ("lambda-zip cache", "uv cache", "home", "PATH in home", ".git"):
+        assert not (Path(targets[name]) / "poisoned").exists()

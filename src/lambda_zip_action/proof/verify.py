@@ -3,12 +3,14 @@
 The second build runs in a fresh process of this tool, with another temporary directory at
 another depth, umask 077, another time zone and locale, another PYTHONHASHSEED, more workers
 than the first (one more: every core busy, another spread of the same groups) and every walk the
-tool controls reversed. It installs again into a fresh target from the installers' download
-cache, whose files are checked by hash; every distribution built from source (an index sdist, a
-local archive or directory, a VCS checkout, a path dependency of a lock) is built again with a
-fresh, empty installer cache instead of taking a wheel built earlier from a cache (a cache would
-hide a nondeterministic build; see install._install_rebuilding). Then both zips are compared
-byte for byte, and any difference is explained entry by entry.
+tool controls reversed. It installs again into a fresh target with a fresh, empty installer
+cache: every wheel is downloaded again and checked against its hash (uv links installs from the
+files it unpacked into its shared cache without checking them again, so an edited file there
+would pass in both builds alike), and every distribution built from source (an index sdist, a
+local archive or directory, a VCS checkout, a path dependency of a lock) is built again instead
+of taking a wheel built earlier from a cache (a cache would hide a nondeterministic build; see
+install._install_rebuilding). Then both zips are compared byte for byte, and any difference is
+explained entry by entry.
 
 From this tool's own build cache the rebuild takes only what needs no second proof, checked:
 - deflated bytes, each inflated back to exactly the content it stands for (the key holds the
@@ -20,9 +22,11 @@ From this tool's own build cache the rebuild takes only what needs no second pro
   is compiled afresh: a wrong entry, a changed source, a new dependency or another interpreter
   is proven by compiling. The rebuild reports the groups it compiled afresh, and once the zips
   agree, exactly those entries are recorded as proven (`record_proofs`).
-No code this tool runs can write the caches: a build script runs in a sandbox where they are
-read-only (sandbox.py). They are trusted as the user's own files: another program running as
-that user could forge an entry together with its proof, which would pass.
+No build script this tool runs can write this cache: it runs in a sandbox where the cache is
+read-only (sandbox.py), and a cache an unsandboxed build from source could have written (the
+LAMBDA_ZIP_UNSANDBOXED_BUILDS opt-in) is marked and never read again. It is trusted as the
+user's own files are: another program running as that user could forge an entry together with
+its proof, which would pass; verify with --no-cache where that matters.
 With --no-cache neither build reads or writes it, and the rebuild compiles and deflates all.
 """
 
