@@ -201,25 +201,25 @@ ARCHIVE = 'data "archive_file" "z" {\n  source_dir = "${path.module}/src"\n}\n'
     [
         (
             ARCHIVE + 'resource "aws_lambda_function" "f" {\n'
-            "  filename = data.archive_file.z.output_path\n  handler = \"app.h\"\n"
+            '  filename = data.archive_file.z.output_path\n  handler = "app.h"\n'
             "  runtime = data.aws_ssm_parameter.runtime.value\n}\n",
             "main.tf:7: the runtime of resource",
         ),
         (
             ARCHIVE + 'resource "aws_lambda_function" "f" {\n'
-            "  filename = data.archive_file.z.output_path\n  runtime = \"python3.12\"\n}\n",
+            '  filename = data.archive_file.z.output_path\n  runtime = "python3.12"\n}\n',
             'main.tf:4: resource "aws_lambda_function" "f" declares no handler',
         ),
         (
             ARCHIVE + 'resource "aws_lambda_function" "f" {\n'
-            "  filename = data.archive_file.z.output_path\n  handler = \"app.h\"\n"
+            '  filename = data.archive_file.z.output_path\n  handler = "app.h"\n'
             '  runtime = "python3.8"\n}\n',
             "main.tf:7 declares python3.8 for f, which Lambda no longer runs",
         ),
         (
             'data "archive_file" "z" {\n  source_dir = "${path.module}/../outside"\n}\n'
             'resource "aws_lambda_function" "f" {\n'
-            "  filename = data.archive_file.z.output_path\n  handler = \"app.h\"\n"
+            '  filename = data.archive_file.z.output_path\n  handler = "app.h"\n'
             '  runtime = "python3.12"\n}\n',
             "main.tf:2 puts the code of f at",
         ),
