@@ -102,10 +102,10 @@ def test_sam_globals_parameters_and_other_languages(tmp_path: Path) -> None:
         (
             {
                 "serverless.yml": "service: s\nprovider:\n  runtime: python3.12\npackage:\n"
-                "  patterns:\n    - '!**'\n    - 'h.py'\nfunctions:\n"
+                "  patterns:\n    - '!docs/**'\n    - 'docs/api.md'\nfunctions:\n"
                 "  hello:\n    handler: h.hello\n"
             },
-            "serverless.yml:5: the package pattern '!**' leaves out everything",
+            "serverless.yml:5: the package pattern 'docs/api.md' takes back part",
         ),
         ({"cdk.json": "{}"}, "Run `cdk synth` first"),
         (
