@@ -55,13 +55,13 @@ SERVICE = """\
 
 def test_variable_chains_and_an_allow_list(tmp_path: Path) -> None:
     root = _project(tmp_path, {
-        "serverless.yml": SERVICE.replace("${self:custom.runtimes.${sls:stage}}", "${self:custom.runtimes.prod}"),
+        "serverless.yml": SERVICE.replace("${sls:stage}", "prod"),
         "todos/create.py": "", "handler.py": "", "requirements/prod.txt": "",
         "scripts/seed.py": "", "README.md": "", "tests/test_create.py": "",
     })  # fmt: skip
     found = discover(root)
     assert found is not None and found.tool == "serverless"
-    create, hello = found.functions
+    create, _ = found.functions
     assert create.code_dir == root and create.requirements == root / "requirements" / "prod.txt"
     assert create.runtime is not None and create.runtime.value == "python3.12"
     assert create.architecture is not None and create.architecture.value == "arm64"
