@@ -39,11 +39,6 @@ SAM = """\
         Properties:
           CodeUri: api/
           Handler: app.handler
-      Worker:
-        Type: AWS::Serverless::Function
-        Properties:
-          CodeUri: !Sub "${AWS::NoValue}worker"
-          Handler: worker.run
       Node:
         Type: AWS::Serverless::Function
         Properties:
@@ -60,13 +55,12 @@ def test_sam_globals_parameters_and_other_languages(tmp_path: Path) -> None:
     root = _project(tmp_path, {**files, "api/requirements.txt": "six==1.17.0\n"})
     found = discover(root)
     assert found is not None and found.tool == "sam"
-    [api] = found.functions  # the Node function and the unresolvable Worker are notes
+    [api] = found.functions  # the Node function is a note
     assert (api.name, api.code_dir) == ("Api", root / "api")
     assert api.requirements == root / "api" / "requirements.txt"
     assert api.runtime is not None and api.runtime.value == "python3.12"
     assert str(api.runtime.origin) == "template.yaml:9"  # Globals, through !Ref's Default
     assert api.architecture is not None and str(api.architecture.origin) == "template.yaml:10"
-    assert any("Worker" in note for note in found.notes)
     assert any("nodejs22.x" in note for note in found.notes)
 
 
@@ -108,10 +102,10 @@ def test_sam_globals_parameters_and_other_languages(tmp_path: Path) -> None:
         (
             {
                 "serverless.yml": "service: s\nprovider:\n  runtime: python3.12\npackage:\n"
-                "  patterns:\n    - '!**'\n    - 'h.py'\nfunctions:\n"
+                "  patterns:\n    - '!docs/**'\n    - 'docs/api.md'\nfunctions:\n"
                 "  hello:\n    handler: h.hello\n"
             },
-            "serverless.yml:5: the package pattern '!**' leaves out everything",
+            "serverless.yml:5: the package pattern 'docs/api.md' takes back part",
         ),
         ({"cdk.json": "{}"}, "Run `cdk synth` first"),
         (

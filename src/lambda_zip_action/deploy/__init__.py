@@ -20,8 +20,8 @@ from lambda_zip_action.escape import plain
 
 Reader = Callable[[Path, Path], DeployConfig]
 
-# (find the file, read it), in the order a project most likely means.
-TOOLS: tuple[tuple[Callable[[Path], Path | None], Reader], ...] = (
+# (find the file(s), read one), in the order a project most likely means.
+TOOLS: tuple[tuple[Callable[[Path], Path | list[Path] | None], Reader], ...] = (
     (sam.find, sam.read),
     (serverless.find, serverless.read),
     (cdk.find, cdk.read),
@@ -37,7 +37,7 @@ def discover(project_dir: Path, choose: str | None = None) -> DeployConfig | Non
     own = declared.read(project_dir)
     if own is not None:
         return check(_noting_others(own, project_dir), project_dir)
-    found = [(path, reader) for finder, reader in TOOLS if (path := finder(project_dir))]
+    found = [(path, reader) for finder, reader in TOOLS for path in _paths(finder(project_dir))]
     if choose is not None:
         wanted = (project_dir / choose).resolve()
         picked = [(p, r) for p, r in found if p.resolve() == wanted or p.parent == wanted]
@@ -65,8 +65,14 @@ def discover(project_dir: Path, choose: str | None = None) -> DeployConfig | Non
     return check(reader(path, project_dir), project_dir)
 
 
+def _paths(found: Path | list[Path] | None) -> list[Path]:
+    return found if isinstance(found, list) else [] if found is None else [found]
+
+
 def _noting_others(own: DeployConfig, project_dir: Path) -> DeployConfig:
-    others = [relative(path, project_dir) for finder, _ in TOOLS if (path := finder(project_dir))]
+    others = [
+        relative(path, project_dir) for finder, _ in TOOLS for path in _paths(finder(project_dir))
+    ]
     if not others:
         return own
     note = (

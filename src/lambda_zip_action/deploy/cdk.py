@@ -100,6 +100,14 @@ def _function(
     asset_said = origin(template, project_dir, metadata, "aws:asset:path")
     asset_dir = inside(template.parent / asset, project_dir, asset_said, f"the asset of {name}")
     code_dir = index.matching(asset_dir)
+    entry = None if code_dir is not None else index.within(asset_dir)
+    if entry is not None:
+        code_dir = entry
+        notes.append(
+            f"{asset_said}: {name}'s asset holds {relative(entry, project_dir)} and more (the "
+            "dependencies a bundling step installed, as PythonFunction does): built from "
+            f"{relative(entry, project_dir)}, its requirements installed here"
+        )
     if code_dir is None:
         code_dir = asset_dir
         notes.append(
@@ -146,6 +154,33 @@ class _Directories:
                     self.digests.setdefault(digest, directory)
         wanted = _digest(asset)
         return None if wanted is None else self.digests.get(wanted)
+
+    def within(self, asset: Path) -> Path | None:
+        """The project directory with the most files whose every file the asset holds, at the
+        same place and with the same bytes (a bundled asset: the entry and its dependencies)."""
+        held = _files(asset)
+        if not held:
+            return None
+        best: tuple[int, Path] | None = None
+        for directory in _walk(self.project_dir):
+            own = _files(directory)
+            bigger = best is None or len(own or ()) > best[0]
+            if own and bigger and len(own) < len(held) and own.items() <= held.items():
+                best = (len(own), directory)
+        return None if best is None else best[1]
+
+
+def _files(directory: Path) -> dict[str, bytes] | None:
+    """The sha256 of each file under `directory` by its relative name; None when too many."""
+    found: dict[str, bytes] = {}
+    for path in sorted(directory.rglob("*")):
+        parts = path.relative_to(directory).parts
+        if any(p in SKIPPED_DIRS for p in parts) or not path.is_file() or path.is_symlink():
+            continue
+        if len(found) >= MAX_FILES:
+            return None
+        found[path.relative_to(directory).as_posix()] = hashlib.sha256(path.read_bytes()).digest()
+    return found
 
 
 def _walk(root: Path) -> Iterator[Path]:

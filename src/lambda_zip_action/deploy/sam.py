@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from lambda_zip_action.deploy.intrinsics import Values, describe, intrinsic
 from lambda_zip_action.deploy.model import (
     Declared,
     DeployConfig,
@@ -33,21 +34,73 @@ from lambda_zip_action.deploy.source import (
     load_yaml,
     origin,
     python_runtime,
+    read_text,
     relative,
 )
 from lambda_zip_action.errors import DeployConfigError
 from lambda_zip_action.escape import plain
+from lambda_zip_action.toml_text import TomlError, parse_toml
 
 NAMES = ("template.yaml", "template.yml", "template.json")
+SAMCONFIGS = ("samconfig.toml", "samconfig.yaml", "samconfig.yml")
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 LAYER_TYPE = "AWS::Serverless::LayerVersion"
 
 
 def find(project_dir: Path) -> Path | None:
-    """The template `sam build` reads: samconfig.toml's template_file, else template.y(a)ml."""
+    """The template `sam build` reads: samconfig's template_file, else template.y(a)ml."""
+    named = _samconfig_template(project_dir)
+    if named is not None:
+        return named
     for name in NAMES:
         if (project_dir / name).is_file():
             return project_dir / name
+    return None
+
+
+def _samconfig_template(project_dir: Path) -> Path | None:
+    """samconfig.toml's (or .yaml's) `template_file` for `sam build` in the default
+    environment; an error when it names no file of the project."""
+    for config in SAMCONFIGS:
+        path = project_dir / config
+        if not path.is_file():
+            continue
+        if path.suffix == ".toml":
+            try:
+                data: Any = parse_toml(read_text(path, project_dir))
+            except TomlError as exc:
+                raise DeployConfigError(f"{config} is not valid TOML ({exc}).") from exc
+        else:
+            data = load_yaml(path, project_dir)
+        default = data.get("default") if isinstance(data, Mapping) else None
+        for command in ("build", "global"):
+            section = default.get(command) if isinstance(default, Mapping) else None
+            parameters = section.get("parameters") if isinstance(section, Mapping) else None
+            if not isinstance(parameters, Mapping):
+                continue
+            for key in ("template_file", "template"):
+                value = parameters.get(key)
+                if value is None:
+                    continue
+                said = Origin(config, _line(path, key))
+                if not isinstance(value, str):
+                    raise DeployConfigError(f"{said}: {key} is not a file name.")
+                template = project_dir / value
+                inside(template.parent, project_dir, said, "the template")
+                if not template.is_file():
+                    raise DeployConfigError(
+                        f"{said} names the template {plain(value)}, which is not a file of the "
+                        "project: `sam build` would fail on it too."
+                    )
+                return template
+        return None
+    return None
+
+
+def _line(path: Path, key: str) -> int | None:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if re.match(rf"\s*{key}\s*[=:]", line):
+            return number
     return None
 
 
@@ -64,52 +117,12 @@ def _load(path: Path, project_dir: Path) -> Any:
     return load_json(path, project_dir) if path.suffix == ".json" else load_yaml(path, project_dir)
 
 
-class _Values:
-    """Resolves the values a template may write with intrinsic functions."""
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        parameters = data.get("Parameters")
-        self.parameters = {
-            name: spec.get("Default")
-            for name, spec in (parameters.items() if isinstance(parameters, Mapping) else ())
-            if isinstance(spec, Mapping) and spec.get("Default") is not None
-        }
-        mappings = data.get("Mappings")
-        self.mappings = mappings if isinstance(mappings, Mapping) else {}
-
-    def resolve(self, value: Any) -> Any:
-        """The plain value, or None when it depends on something known only at deploy time."""
-        if not isinstance(value, Mapping) or len(value) != 1:
-            return value
-        [(key, argument)] = value.items()
-        if key == "Ref":
-            return self.parameters.get(str(argument))
-        if key == "Fn::Sub" and isinstance(argument, str):
-            missing: list[str] = []
-
-            def substitute(match: re.Match[str]) -> str:
-                name = match.group(1)
-                if name in self.parameters:
-                    return str(self.parameters[name])
-                missing.append(name)
-                return ""
-
-            text = re.sub(r"\$\{([^}!]+)\}", substitute, argument)
-            return None if missing else text
-        if key == "Fn::FindInMap" and isinstance(argument, list) and len(argument) == 3:
-            parts = [self.resolve(part) for part in argument]
-            table = self.mappings.get(parts[0]) if isinstance(parts[0], str) else None
-            row = table.get(parts[1]) if isinstance(table, Mapping) else None
-            return row.get(parts[2]) if isinstance(row, Mapping) else None
-        return None
-
-
 def read(path: Path, project_dir: Path) -> DeployConfig:
     data = _load(path, project_dir)
     file = Origin(relative(path, project_dir))
     if not isinstance(data, Mapping) or not isinstance(data.get("Resources"), Mapping):
         raise DeployConfigError(f"{file} has no Resources: not a SAM or CloudFormation template.")
-    values = _Values(data)
+    values = Values(data)
     globals_ = data.get("Globals")
     function_globals = globals_.get("Function") if isinstance(globals_, Mapping) else None
     if not isinstance(function_globals, Mapping):
@@ -144,7 +157,7 @@ def _function(
     resource: Mapping[str, Any],
     kind: str,
     function_globals: Mapping[str, Any],
-    values: _Values,
+    values: Values,
     said: Origin,
     notes: list[str],
 ) -> FunctionSpec | None:
@@ -152,43 +165,51 @@ def _function(
     own = own if isinstance(own, Mapping) else Lines(said.line)
     serverless = kind == "AWS::Serverless::Function"
 
-    def get(key: str) -> tuple[Any, Origin]:
-        if key in own:
-            return values.resolve(own[key]), origin(path, project_dir, own, key)
-        if serverless and key in function_globals:
-            return values.resolve(function_globals[key]), origin(
-                path, project_dir, function_globals, key
+    def get(key: str, needed: bool = True) -> tuple[Any, Origin]:
+        """The resolved value and where it was written; an error when it is written but
+        known only at deploy time (and `needed`)."""
+        where: Mapping[str, Any] | None = own if key in own else None
+        if where is None and serverless and key in function_globals:
+            where = function_globals
+        if where is None:
+            return None, said
+        raw, written = where[key], origin(path, project_dir, where, key)
+        value = values.resolve(raw)
+        if value is None and raw is not None and needed:
+            raise DeployConfigError(
+                f"{written}: the {key} of {plain(name)} is {plain(describe(raw))}, which is "
+                "known only at deploy time (a parameter without a Default, a resource, a "
+                "condition): write the value here, give the parameter a Default, or declare "
+                "the function in [tool.lambda-zip.functions]."
             )
-        return None, said
+        return value, written
 
     if get("PackageType")[0] == "Image":
         notes.append(f"{said}: {name} is a container image function: not built here")
         return None
     code_key = "CodeUri" if serverless else "Code"
-    code, code_said = get(code_key)
-    if get("InlineCode")[0] is not None or (isinstance(code, Mapping) and "ZipFile" in code):
+    raw_code = own.get(code_key, function_globals.get(code_key) if serverless else None)
+    location = isinstance(raw_code, Mapping) and not intrinsic(raw_code)
+    code, code_said = get(code_key, needed=not location)
+    if "InlineCode" in own or (isinstance(code, Mapping) and "ZipFile" in code):
         notes.append(f"{said}: {name} has inline code: nothing to build")
         return None
     runtime_value, runtime_said = get("Runtime")
     if runtime_value is None:
         raise DeployConfigError(
-            f"{runtime_said} declares {plain(name)} without a Runtime (or "
-            "with one known only at deploy time): declare python3.x."
+            f"{runtime_said} declares {plain(name)} without a Runtime: declare python3.x."
         )
     runtime = python_runtime(runtime_value, runtime_said, name)
     if runtime is None:
         notes.append(f"{runtime_said}: {name} runs {plain(str(runtime_value))}: not Python")
         return None
-    if code is None and not (serverless and code_key in own):
+    if code is None:
         raise DeployConfigError(
             f"{said} declares {plain(name)} with no {code_key}: name the "
             "directory that holds its code."
         )
     if not isinstance(code, str) or code.startswith("s3://"):
-        notes.append(
-            f"{code_said}: {name}'s code is not a directory of the project (already in "
-            "S3, or known only at deploy time): not built here"
-        )
+        notes.append(f"{code_said}: {name}'s code is already in S3: not built here")
         return None
     method = _build_method(resource)
     if method is not None and not method.startswith("python"):
@@ -203,7 +224,11 @@ def _function(
         raise DeployConfigError(f"{handler_said} declares {plain(name)} without a Handler.")
     arch_value, arch_said = get("Architectures")
     requirements = code_dir / "requirements.txt"
-    layer_refs = get("Layers")[0]
+    # SAM adds the Globals' Layers to the function's own.
+    layer_refs = [
+        *(function_globals.get("Layers") or [] if serverless else []),
+        *(own.get("Layers") or []),
+    ]
     return FunctionSpec(
         name=function_name(name, said),
         tool="sam" if serverless else "cloudformation",
@@ -213,9 +238,9 @@ def _function(
         architecture=None if arch_value is None else architecture(arch_value, arch_said, name),
         requirements=requirements if requirements.is_file() else None,
         layers=tuple(
-            str(ref["Ref"])
-            for ref in (layer_refs if isinstance(layer_refs, list) else [])
-            if isinstance(ref, Mapping) and "Ref" in ref
+            dict.fromkeys(
+                str(ref["Ref"]) for ref in layer_refs if isinstance(ref, Mapping) and "Ref" in ref
+            )
         ),
         origin=said,
     )
@@ -232,7 +257,7 @@ def _layer(
     project_dir: Path,
     name: str,
     resource: Mapping[str, Any],
-    values: _Values,
+    values: Values,
     said: Origin,
     notes: list[str],
 ) -> LayerSpec | None:

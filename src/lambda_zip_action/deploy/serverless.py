@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_zip_action.deploy.model import Declared, DeployConfig, FunctionSpec, Origin
+from lambda_zip_action.deploy.patterns import translate
 from lambda_zip_action.deploy.source import (
     Lines,
     architecture,
@@ -49,6 +50,17 @@ TOOLING = (
     "serverless.env.yaml",
     ".serverlessrc",
 )
+# serverless-python-requirements settings that change what ships, said when set.
+SETTINGS = {
+    "zip": "zip: the plugin ships the dependencies as .requirements.zip for "
+    "unzip_requirements to unpack; here they are packed as files (the usual `try: import "
+    "unzip_requirements` / `except ImportError` goes on)",
+    "layer": "layer: the plugin deploys the dependencies as a layer; here they are packed "
+    "into each function",
+    "noDeploy": "noDeploy: the plugin leaves those packages out; here every locked one ships",
+    "slim": "slim: the plugin strips tests and caches from the dependencies; here they ship "
+    "as installed (with bytecode)",
+}
 _VARIABLE = re.compile(r"\$\{([^{}]+)\}")
 
 
@@ -80,22 +92,33 @@ class _Variables:
                 return ""
             return str(found)
 
-        text = _VARIABLE.sub(substitute, value)
-        return None if missing else text
+        text = _VARIABLE.sub(substitute, value)  # the innermost first: `${self:a.${sls:stage}}`
+        return None if missing else self.resolve(text, depth + 1)
 
     def _one(self, expression: str) -> Any:
-        source, _, fallback = _split_default(expression)
-        source = source.strip()
-        found: Any = None
-        if source.startswith("self:"):
-            found = self.document
-            for part in source[5:].split("."):
-                found = found.get(part) if isinstance(found, Mapping) else None
-        elif source in ("sls:stage", "opt:stage") and fallback is None:
-            found = "dev"  # the Framework's default stage
-        if found is None and fallback is not None:
-            found = fallback.strip().strip("'\"")
-        return found
+        """`self:provider.stage`, `opt:stage, self:custom.stage, 'dev'`: the first source of
+        the chain with a value here. Options and the environment have none (a build reads
+        neither); `sls:stage` is the provider's stage, else the Framework's default, dev."""
+        for written in _chain(expression):
+            source = written.strip()
+            found: Any = None
+            if source[:1] in ("'", '"') and source[-1:] == source[:1] and len(source) >= 2:
+                found = source[1:-1]
+            elif re.fullmatch(r"-?\d+(\.\d+)?|true|false", source):
+                found = source
+            elif "${" in source:
+                found = self.resolve(source)
+            elif source.startswith("self:"):
+                found = self.document
+                for part in source[5:].split("."):
+                    found = found.get(part) if isinstance(found, Mapping) else None
+            elif source == "sls:stage":
+                provider = self.document.get("provider")
+                stage = provider.get("stage") if isinstance(provider, Mapping) else None
+                found = self.resolve(stage) if stage is not None else "dev"
+            if found is not None:
+                return found
+        return None
 
 
 def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -103,13 +126,22 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return found if isinstance(found, Mapping) else Lines()
 
 
-def _split_default(expression: str) -> tuple[str, str, str | None]:
-    depth = 0
+def _chain(expression: str) -> list[str]:
+    """The sources of `a, b, 'c, d'`, split at the commas outside quotes and brackets."""
+    parts, depth, quote, start = [], 0, "", 0
     for index, character in enumerate(expression):
-        depth += {"(": 1, ")": -1}.get(character, 0)
-        if character == "," and depth == 0:
-            return expression[:index], ",", expression[index + 1 :]
-    return expression, "", None
+        if quote:
+            quote = "" if character == quote else quote
+        elif character in "'\"":
+            quote = character
+        elif character in "({[":
+            depth += 1
+        elif character in ")}]":
+            depth -= 1
+        elif character == "," and depth == 0:
+            parts.append(expression[start:index])
+            start = index + 1
+    return [*parts, expression[start:]]
 
 
 def read(path: Path, project_dir: Path) -> DeployConfig:
@@ -134,7 +166,9 @@ def read(path: Path, project_dir: Path) -> DeployConfig:
     if isinstance(settings, Mapping) and isinstance(settings.get("fileName"), str):
         file_name = str(variables.resolve(settings["fileName"]) or file_name)
     package = _table(data, "package")
-    notes: list[str] = []
+    notes = _plugin_notes(
+        file, plugin_names, settings, origin(path, project_dir, custom, "pythonRequirements")
+    )
     if not with_plugin:
         notes.append(
             f"{file} uses no {PLUGIN}: Serverless installs no dependencies, and "
@@ -164,13 +198,16 @@ def read(path: Path, project_dir: Path) -> DeployConfig:
             code_dir = inside(
                 service_dir / module_value, project_dir, module_said, f"the module of {name}"
             )
-        requirements = code_dir / file_name if with_plugin else None
-        excludes, includes = _patterns(path, project_dir, package, variables)
-        excludes = (*TOOLING, *excludes)
+        requirements = (
+            _plugin_requirements(code_dir, file_name, settings, said) if with_plugin else None
+        )
+        listed = _listed(path, project_dir, package, variables)
         own_package = function.get("package")
         if isinstance(own_package, Mapping):
-            more_excludes, more_includes = _patterns(path, project_dir, own_package, variables)
-            excludes, includes = excludes + more_excludes, includes + more_includes
+            listed += _listed(path, project_dir, own_package, variables)
+        prefix = "" if module is None else f"{variables.resolve(module)}/".removeprefix("./")
+        excludes, includes = translate(listed, code_dir, prefix, notes)
+        excludes = (*TOOLING, *excludes)
         specs.append(
             FunctionSpec(
                 name=spec.name,
@@ -203,8 +240,15 @@ def _function(
     def get(key: str) -> tuple[Any, Origin, bool]:
         for where in (function, provider):
             if key in where:
-                raw = where[key]
-                return variables.resolve(raw), origin(path, project_dir, where, key), True
+                raw, written = where[key], origin(path, project_dir, where, key)
+                value = variables.resolve(raw)
+                if value is None and raw is not None:
+                    raise DeployConfigError(
+                        f"{written}: the {key} of {plain(name)} is known only at deploy time "
+                        f"({plain(str(raw))[:80]}: an option, the environment, another file); "
+                        "write it here or give the variable a default ('${opt:x, value}')."
+                    )
+                return value, written, True
         return None, said, False
 
     if function.get("image") is not None:
@@ -239,13 +283,53 @@ def _function(
     )
 
 
-def _patterns(
+def _plugin_notes(file: Origin, plugins: Any, settings: Any, said: Origin) -> list[str]:
+    if isinstance(plugins, list) and "serverless-wsgi" in plugins:
+        raise DeployConfigError(
+            f"{file} uses serverless-wsgi, whose handler module (wsgi_handler.py) the plugin "
+            "writes into the package when it deploys; this tool cannot add it. Declare the "
+            "functions in [tool.lambda-zip.functions] with a handler of the project's own "
+            "(for example one using a WSGI adapter such as apig-wsgi or Mangum)."
+        )
+    if not isinstance(plugins, list) or PLUGIN not in plugins or not isinstance(settings, Mapping):
+        return []
+    return [f"{said}: {text}" for key, text in SETTINGS.items() if settings.get(key)]
+
+
+def _plugin_requirements(
+    code_dir: Path, file_name: str, settings: Any, said: Origin
+) -> Path | None:
+    """What serverless-python-requirements installs: a Poetry project's lock (usePoetry is
+    on by default), else `fileName` (requirements.txt); Pipenv is refused."""
+    settings = settings if isinstance(settings, Mapping) else {}
+    pyproject = code_dir / "pyproject.toml"
+    if settings.get("usePoetry", True) is not False and pyproject.is_file():
+        text = pyproject.read_text(encoding="utf-8", errors="replace")
+        if "[tool.poetry" in text or "poetry.core.masonry" in text:
+            lock = code_dir / "poetry.lock"
+            if not lock.is_file():
+                raise DeployConfigError(
+                    f"{said}: serverless-python-requirements would export the dependencies of "
+                    f"the Poetry project in {code_dir}, which has no poetry.lock: run "
+                    "`poetry lock` and commit it."
+                )
+            return lock
+    if settings.get("usePipenv", True) is not False and (code_dir / "Pipfile").is_file():
+        raise DeployConfigError(
+            f"{said}: serverless-python-requirements would install from the Pipfile in "
+            f"{code_dir}, which this tool does not read: export it (pipenv requirements > "
+            "requirements.txt) and set usePipenv: false."
+        )
+    found = code_dir / file_name
+    return found if found.is_file() else None
+
+
+def _listed(
     path: Path, project_dir: Path, package: Mapping[str, Any], variables: _Variables
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """package.patterns (and exclude / include) as lambda-zip's excludes and includes."""
-    excludes: list[str] = []
-    includes: list[str] = []
-    for key in ("patterns", "exclude", "include"):
+) -> list[tuple[str, bool, Origin]]:
+    """package.patterns (or exclude / include) as (pattern, negated, where), in order."""
+    found = []
+    for key in ("exclude", "include", "patterns"):
         listed = package.get(key)
         if not isinstance(listed, list):
             continue
@@ -255,22 +339,5 @@ def _patterns(
             if not isinstance(pattern, str):
                 raise DeployConfigError(f"{said}: a package pattern is known only at deploy time.")
             negated = pattern.startswith("!") or key == "exclude"
-            glob = _glob(pattern.removeprefix("!"))
-            if glob is None:
-                raise DeployConfigError(
-                    f"{said}: the package pattern {plain(pattern)!r} leaves out everything, then "
-                    "lists what to keep; lambda-zip's rules cannot say that. Declare the "
-                    "function in [tool.lambda-zip.functions] with the source directory to pack."
-                )
-            (excludes if negated else includes).append(glob)
-    return tuple(excludes), tuple(includes)
-
-
-def _glob(pattern: str) -> str | None:
-    """`node_modules/**` -> `node_modules`, `./docs/**` -> `docs`; None for `**` / `*`."""
-    pattern = pattern.strip().removeprefix("./")
-    if pattern in ("**", "*", "**/*", ".", "./**"):
-        return None
-    while pattern.endswith(("/**", "/*", "/")):
-        pattern = pattern.rsplit("/", 1)[0] if not pattern.endswith("/") else pattern[:-1]
-    return pattern.removeprefix("**/") or None
+            found.append((pattern.removeprefix("!"), negated, said))
+    return found

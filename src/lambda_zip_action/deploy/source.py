@@ -113,7 +113,7 @@ def _value(node: yaml.Node, depth: int) -> Any:
         name = tag[1:]
         if name == "GetAtt" and isinstance(result, str):
             result = result.split(".", 1)
-        key = "Ref" if name in ("Ref", "Condition") else f"Fn::{name}"
+        key = name if name in ("Ref", "Condition") else f"Fn::{name}"
         tagged = Lines(node.start_mark.line + 1)
         tagged[key] = result
         return tagged
@@ -210,8 +210,8 @@ def python_runtime(value: object, said: Origin, function: str) -> Declared | Non
     if value in RETIRED:
         raise DeployConfigError(
             f"{said} declares {value} for {plain(function)}, which Lambda no longer runs: it was "
-            f"deprecated on {RETIRED[value]} (no security patches; creating and updating "
-            f"functions with it is blocked). Declare a supported runtime "
+            f"deprecated on {RETIRED[value]} (no security patches since; Lambda then blocks "
+            "creating, and later updating, functions with it). Declare a supported runtime "
             f"({', '.join('python' + v for v in RUNTIMES)}) and build again."
         )
     if value.removeprefix("python") not in RUNTIMES:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 
-from lambda_zip_action.deploy.model import DeployConfig
+from lambda_zip_action.deploy.model import DeployConfig, FunctionSpec
+from lambda_zip_action.deploy.source import relative
 from lambda_zip_action.errors import DeployConfigError
 from lambda_zip_action.escape import plain
+from lambda_zip_action.handler import module_and_function
 
 
 def check(config: DeployConfig, project_dir: Path) -> DeployConfig:
-    """`config`, once names are unique and no function's code lies inside another's."""
+    """`config`, once names are unique, each handler's module is in its code directory and
+    no function's code lies inside another's."""
+    for function in config.functions:
+        _handler_module(function, project_dir)
     seen: dict[str, str] = {}
     named = [(f.name, f.origin) for f in config.functions]
     for name, origin in [*named, *((layer.name, layer.origin) for layer in config.layers)]:
@@ -38,6 +44,36 @@ def check(config: DeployConfig, project_dir: Path) -> DeployConfig:
                 f"{plain(below.as_posix())} from {plain(outer.name)}."
             )
     return config
+
+
+def _handler_module(function: FunctionSpec, project_dir: Path) -> None:
+    """An error naming the handler's line when its module is not in the code directory."""
+    if function.handler is None:
+        return
+    declared = function.handler.value
+    said = (
+        f"{function.handler.origin} declares handler {plain(declared)!r} for {plain(function.name)}"
+    )
+    parsed = module_and_function(declared)
+    if parsed is None:
+        raise DeployConfigError(
+            f"{said}, which is not module.function (e.g. app.lambda_handler): Lambda could not "
+            "import it."
+        )
+    module = parsed[0]
+    code_dir = function.code_dir
+    base = code_dir / module
+    if (base.with_name(base.name + ".py")).is_file() or (base / "__init__.py").is_file():
+        return
+    if base.parent.is_dir() and any(base.parent.glob(f"{glob.escape(base.name)}.*.so")):
+        return
+    where = relative(code_dir, project_dir) or "."
+    raise DeployConfigError(
+        f"{said}, but its code directory {plain(where)} holds no {plain(module)}.py or "
+        f"{plain(module)}/__init__.py: Lambda would fail every invocation with "
+        "Runtime.ImportModuleError. The handler is relative to the code directory; fix the "
+        "handler or the code directory."
+    )
 
 
 def _skipped_at_top(name: str) -> bool:
