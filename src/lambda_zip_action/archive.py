@@ -69,6 +69,9 @@ class ArchiveResult:
     content_digest: str
     # The S3 ETags, hashed while writing (None: s3_etags reads the zip again).
     etags: S3ETags | None = None
+    # The sha256 of the manifest written with it (outputs.write_outputs), checked before a
+    # staged pair is moved into place.
+    manifest_sha256: str = ""
 
 
 def reference_zlib(version: str = zlib.ZLIB_RUNTIME_VERSION) -> bool:

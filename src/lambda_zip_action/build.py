@@ -156,7 +156,12 @@ def build(
 
         on_event(Event("stage", "Staging sources"))
         layer_files = (config.layer_output, config.layer_manifest)
-        never_pack = (config.output, config.manifest, *(p for p in layer_files if p is not None))
+        never_pack = (
+            config.output,
+            config.manifest,
+            *(p for p in layer_files if p is not None),
+            *config.written,
+        )
         groups = [list(done.staged) + _support(config, interpreter, tool_env, work, done)]
         for src in config.sources:
             rules = source_rules(config, src, _checkout(src, tool_env, warn))
@@ -512,7 +517,8 @@ def source_rules(
     the directory the zip is written to (a `dist/` inside `--source .`), and what git ignores
     (`checkout`); and what it refuses for the target (foreign binaries)."""
     never = []
-    for path in (config.output, config.manifest, config.layer_output, config.layer_manifest):
+    written = (config.output, config.manifest, config.layer_output, config.layer_manifest)
+    for path in (*written, *config.written):
         if path is None:
             continue
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import shutil
@@ -348,7 +347,6 @@ def _build_functions(
         build_functions,
         function_document,
         index_document,
-        write_index,
     )
 
     cache = build_cache_dir(args, env)
@@ -381,17 +379,13 @@ def _build_functions(
             for one, verified in verify_functions(the_plan, given(args), env, progress,
                                                   args.jobs, cache, shared, announce):  # fmt: skip
                 explained.append(render_verify(verified))
-                layer = verified.layer.second_sha256 if verified.layer is not None else None
-                built.append(dataclasses.replace(one, verified=(
-                    verified.reproducible, verified.second_sha256, layer)))  # fmt: skip
+                built.append(one)
         else:
             built = build_functions(the_plan, run, announce)
     finally:
         shutil.rmtree(shared.directory, ignore_errors=True)
-    document = index_document(built, the_plan, project)
-    if the_plan.index is not None:
-        write_index(the_plan.index, document)
-    reproducible = all(b.verified is None or b.verified[0] for b in built)
+    document = index_document(built, the_plan, project)  # build_functions wrote it
+    reproducible = all(b.verified is None or b.verified.reproducible for b in built)
     if args.json:
         document["functions"] = [
             {**result_document(b.result), **function_document(b, project)} for b in built

@@ -84,6 +84,9 @@ class BuildConfig:
     deploy_choice: str | None = field(default=None, compare=False)
     # Modules the deploy tool ships itself (FunctionSpec.support): (pinned requirement, files).
     support: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Files written by this run besides the above, where they end up (functions.build_functions
+    # stages the above elsewhere first): never packed, nor their directory.
+    written: tuple[Path, ...] = field(default=(), compare=False)
 
     @property
     def runtime(self) -> Runtime:

@@ -12,7 +12,9 @@ any function leaves every previous output untouched.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -22,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from lambda_zip_action.build import BuildResult
-from lambda_zip_action.config import BuildConfig, make_config
+from lambda_zip_action.config import BuildConfig, _is_within, make_config
 from lambda_zip_action.deploy import discover
 from lambda_zip_action.deploy.model import DeployConfig, FunctionSpec
 from lambda_zip_action.errors import ConfigError, OutputError
 from lambda_zip_action.escape import plain
-from lambda_zip_action.outputs import Artifact, atomic_output
+from lambda_zip_action.outputs import Artifact, _locked, atomic_output
 
 INDEX_SCHEMA = "lambda-zip/index/1"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -121,18 +123,25 @@ def plan(
         FunctionBuild(spec, dataclasses.replace(make_config(
             project_dir, {**options, "layout": "layer", "split": None}, source_date_epoch, spec),
             deploy_choice=choose), kind="layer")
-        for spec in _layers(deploy, names)
+        for spec in layer_specs(deploy, names)
     )  # fmt: skip
     if into is not None:
         into.mkdir(parents=True, exist_ok=True)
-        builds = tuple(dataclasses.replace(b, config=_into(b.config, into)) for b in builds)
+        builds = tuple(dataclasses.replace(b, config=_into(b.config, into / b.spec.name))
+                       for b in builds)  # fmt: skip
     _check_distinct_outputs(builds)
     given_output = options.get("output") is not None or into is not None
     index = None if given_output else project_dir / "dist" / INDEX_NAME
+    if index is not None and not _is_within(index.parent, project_dir):
+        raise ConfigError(
+            f"The functions' index {index} resolves to {index.parent.resolve()}, outside the "
+            f"project {project_dir} (dist is a symlink?): nothing was built. Remove the link, "
+            "or build one function with --function NAME --output PATH."
+        )
     return Plan(deploy, builds, index)
 
 
-def _layers(deploy: DeployConfig, names: Sequence[str]) -> list[FunctionSpec]:
+def layer_specs(deploy: DeployConfig, names: Sequence[str]) -> list[FunctionSpec]:
     """The layers to build, as functions without a handler: each Python layer the deploy
     configuration builds from the project, for the newest runtime it declares."""
     found = []
@@ -197,7 +206,7 @@ class Built:
 
     spec: FunctionBuild
     result: BuildResult
-    # verify: (reproducible, rebuilt sha256, the layer's rebuilt sha256 or None)
+    # verify: its proof.verify.VerifyResult
     verified: Any = None
 
 
@@ -205,66 +214,182 @@ def build_functions(
     the_plan: Plan,
     run: Callable[[BuildConfig], tuple[BuildResult, Any]],
     on_start: Callable[[FunctionBuild], None] = lambda build: None,
+    check: Callable[[list[Built]], list[Built]] | None = None,
 ) -> list[Built]:
     """Build every planned function with `run` into a staging directory, then move them all
-    into place and write the index; `run` returns the build's result and anything verify adds."""
-    staged: list[tuple[FunctionBuild, BuildConfig]] = []
-    directories: dict[Path, Path] = {}
+    into place with the index; `run` returns the build's result and anything verify adds.
+
+    `check` (verify) sees every staged build before anything moves and returns them with what
+    it found; when it raises, as when anything before it fails, nothing is moved: every
+    previous zip, manifest and the index stay as they were, together.
+    """
+    stagings: dict[Path, Path] = {}
+
+    def staged_path(final: Path, number: int) -> Path:
+        directory = stagings.get(final.parent)
+        if directory is None:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            directory = Path(tempfile.mkdtemp(prefix=".lambda-zip-staging-", dir=final.parent))
+            stagings[final.parent] = directory
+        # A directory per file: two outputs with one name in two directories stay two files.
+        (directory / str(number)).mkdir()
+        return directory / str(number) / final.name
+
     try:
+        staged: list[tuple[FunctionBuild, BuildConfig]] = []
+        count = 0
         for build in the_plan.functions:
-            config = build.config
-            staging = directories.get(config.output.parent)
-            if staging is None:
-                config.output.parent.mkdir(parents=True, exist_ok=True)
-                staging = Path(tempfile.mkdtemp(prefix=".lambda-zip-staging-",
-                                                dir=config.output.parent))  # fmt: skip
-                directories[config.output.parent] = staging
-            staged.append((build, _into(config, staging)))
-        results = []
+            paths: dict[str, Any] = {}
+            for key in _PATH_KEYS:
+                final = getattr(build.config, key)
+                if final is not None:
+                    count += 1
+                    paths[key] = staged_path(final, count)
+            staged.append((build, dataclasses.replace(
+                build.config, **paths, written=_written(the_plan, build.config))))  # fmt: skip
+        built = []
         for build, config in staged:
             on_start(build)
             result, verified = run(config)
-            results.append((build, result, verified))
-        return [_move(build, result, verified) for build, result, verified in results]
+            built.append(Built(build, result, verified))
+        if check is not None:
+            built = check(built)
+        return _put_in_place(the_plan, built)
+    except OSError as exc:
+        raise OutputError(
+            f"Writing the functions' outputs failed: {exc.strerror or exc}. Every previous "
+            "output is untouched."
+        ) from exc
     finally:
-        for staging in directories.values():
+        for staging in stagings.values():
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _into(config: BuildConfig, staging: Path) -> BuildConfig:
-    """`config` writing every file under `staging`, under the same names."""
-
-    def moved(path: Path | None) -> Path | None:
-        return None if path is None else staging / path.name
-
-    return dataclasses.replace(
-        config,
-        output=staging / config.output.name,
-        manifest=staging / config.manifest.name,
-        layer_output=moved(config.layer_output),
-        layer_manifest=moved(config.layer_manifest),
-    )
+_PATH_KEYS = ("output", "manifest", "layer_output", "layer_manifest")
 
 
-def _move(build: FunctionBuild, result: BuildResult, verified: Any) -> Built:
-    final = build.config
-    pairs = [(result.config.output, final.output), (result.config.manifest, final.manifest)]
-    layer = result.layer
-    if layer is not None and final.layer_output is not None and final.layer_manifest is not None:
-        pairs += [(layer.output, final.layer_output), (layer.manifest, final.layer_manifest)]
-        layer = dataclasses.replace(layer, output=final.layer_output,
-                                    manifest=final.layer_manifest)  # fmt: skip
+def _written(the_plan: Plan, config: BuildConfig) -> tuple[Path, ...]:
+    """Every file this build puts in place: staging never packs them (nor their directory)."""
+    paths = [getattr(config, key) for key in _PATH_KEYS]
+    return tuple(p for p in (*paths, the_plan.index) if p is not None)
+
+
+def _put_in_place(the_plan: Plan, staged: list[Built]) -> list[Built]:
+    """Check every staged file is still what the build wrote, then rename them all into place,
+    and the index last, under one lock of their directories."""
+    moves: list[tuple[Path, Path, str]] = []
+    built = []
+    for one in staged:
+        final, result = one.spec.config, one.result
+        archive = result.archive
+        moves += [(result.config.output, final.output, archive.sha256),
+                  (result.config.manifest, final.manifest, archive.manifest_sha256)]  # fmt: skip
+        layer = result.layer
+        if layer and final.layer_output is not None and final.layer_manifest is not None:
+            archive = layer.archive
+            moves += [(layer.output, final.layer_output, archive.sha256),
+                      (layer.manifest, final.layer_manifest, archive.manifest_sha256)]  # fmt: skip
+            layer = dataclasses.replace(layer, output=final.layer_output,
+                                        manifest=final.layer_manifest)  # fmt: skip
+        moved = dataclasses.replace(result, config=dataclasses.replace(result.config,
+                                    output=final.output, manifest=final.manifest,
+                                    layer_output=final.layer_output,
+                                    layer_manifest=final.layer_manifest), layer=layer)  # fmt: skip
+        verified = one.verified
+        if dataclasses.is_dataclass(verified) and hasattr(verified, "first"):
+            verified = dataclasses.replace(verified, first=moved)  # type: ignore[type-var]
+        built.append(Built(one.spec, moved, verified))
+    for source, target, sha256 in moves:
+        # A later function's build script runs while an earlier one's zip is staged: what it
+        # may have changed is not moved.
+        if sha256 and _sha256(source) != sha256:
+            raise OutputError(
+                f"{target.name} changed after it was written (something that ran during the "
+                "build of a later function wrote it), so nothing was moved into place: every "
+                "previous output is untouched. Build again; build the functions one by one with "
+                "--function to find the dependency that does this."
+            )
+        if target.is_dir() and not target.is_symlink():
+            raise OutputError(
+                f"{target} is a directory, so nothing was moved into place: every previous "
+                "output is untouched. Remove it or choose another output path."
+            )
+    index = the_plan.index
+    pending: list[tuple[Path, Path]] = [(source, target) for source, target, _ in moves]
+    temporary = None
+    if index is not None:
+        document = _merged_index(index, index_document(built, the_plan, _project(the_plan)),
+                                 the_plan)  # fmt: skip
+        index.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{index.name}.", suffix=".tmp", dir=index.parent)
+        temporary = Path(name)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write((json.dumps(document, indent=2, sort_keys=True) + "\n").encode())
+        temporary.chmod(0o644)
+        pending.append((temporary, index))
     try:
-        for source, target in pairs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            source.replace(target)
-    except OSError as exc:
-        raise OutputError(f"Moving {source} to {target} failed: {exc.strerror or exc}.") from exc
-    moved = dataclasses.replace(result, config=dataclasses.replace(result.config,
-                                output=final.output, manifest=final.manifest,
-                                layer_output=final.layer_output,
-                                layer_manifest=final.layer_manifest), layer=layer)  # fmt: skip
-    return Built(build, moved, verified)
+        with _locked(sorted({target.parent for _, target in pending})):
+            for source, target in pending:
+                source.replace(target)
+    finally:
+        if temporary is not None and temporary.exists():
+            temporary.unlink()
+    return built
+
+
+def _into(config: BuildConfig, directory: Path) -> BuildConfig:
+    """`config` writing every file under `directory` (verify's rebuild), one directory each."""
+    paths: dict[str, Any] = {}
+    for key in _PATH_KEYS:
+        path = getattr(config, key)
+        if path is not None:
+            (directory / key).mkdir(parents=True, exist_ok=True)
+            paths[key] = directory / key / path.name
+    return dataclasses.replace(config, **paths)
+
+
+def _project(the_plan: Plan) -> Path:
+    return the_plan.functions[0].config.project_dir
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _merged_index(path: Path, document: dict[str, Any], the_plan: Plan) -> dict[str, Any]:
+    """With --function, the index keeps every other declared function whose zip is still the
+    one it lists (a build of one function does not make the others disappear from it)."""
+    declared = [f.name for f in the_plan.deploy.functions] + [
+        layer.name for layer in the_plan.deploy.layers
+    ]
+    built = {row["name"] for key in ("functions", "layers") for row in document[key]}
+    if set(declared) <= built:
+        return document
+    try:
+        old = json.loads(path.read_bytes())
+        assert isinstance(old, dict) and old.get("schema") == INDEX_SCHEMA
+    except (OSError, ValueError, AssertionError):
+        return document
+    project = _project(the_plan)
+    order = {name: number for number, name in enumerate(declared)}
+    for key in ("functions", "layers"):
+        rows = list(document[key])
+        for row in old.get(key) or []:
+            try:
+                name, zip_path, sha256 = row["name"], row["zip"], row["sha256"]
+                current = (project / zip_path).resolve()
+                current.relative_to(project)
+                kept = name in order and name not in built and _sha256(current) == sha256
+            except (KeyError, TypeError, OSError, ValueError):
+                kept = False
+            if kept:
+                rows.append(row)
+        document[key] = sorted(rows, key=lambda row: order.get(row["name"], len(order)))
+    return document
 
 
 def function_document(built: Built, project_dir: Path) -> dict[str, Any]:
@@ -292,10 +417,12 @@ def function_document(built: Built, project_dir: Path) -> dict[str, Any]:
     del document["path"]  # "zip", relative to the project: the index is read on other machines
     if result.layer is not None:
         document["layer"] = layer_document(result.layer)
-    if built.verified is not None:
-        document["reproducible"], document["rebuild-sha256"], layer_sha = built.verified
-        if layer_sha is not None:
-            document["layer"]["rebuild-sha256"] = layer_sha
+    verified = built.verified  # verify: its VerifyResult
+    if verified is not None:
+        document["reproducible"] = verified.reproducible
+        document["rebuild-sha256"] = verified.second_sha256
+        if verified.layer is not None and "layer" in document:
+            document["layer"]["rebuild-sha256"] = verified.layer.second_sha256
     return document
 
 

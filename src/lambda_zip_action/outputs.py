@@ -9,8 +9,10 @@ lock. A failure anywhere leaves every previous output untouched.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import glob
+import hashlib
 import os
 import tempfile
 import zlib
@@ -127,7 +129,11 @@ def write_outputs(
                     owners=file_owners(dependencies),
                     prefix=prefix,
                 )
-                manifest_stream.write(dumps(document))
+                manifest_bytes = dumps(document)
+                manifest_stream.write(manifest_bytes)
+                result = dataclasses.replace(
+                    result, manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest()
+                )
                 artifacts.append(
                     Artifact(package.output, package.manifest, package.layout, result, sizes, etags)
                 )

@@ -67,6 +67,10 @@ class Mounts:
         """These mounts for the directories that exist; a missing cache directory is made
         first, so that a build script cannot make it and fill it."""
         for path in self.read_only:
+            if path.name == ".git":
+                # Not a repository: making one would make it look like one to git (and to
+                # this tool's next build, which would warn that git cannot list it).
+                continue
             # What this user cannot make, a script running as this user cannot either.
             with contextlib.suppress(OSError):
                 path.mkdir(parents=True, exist_ok=True)

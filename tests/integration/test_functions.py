@@ -134,3 +134,48 @@ def test_the_same_commit_gives_the_same_zips_as_building_each_by_hand(sam_app: P
     with zipfile.ZipFile(declared) as a, zipfile.ZipFile(by_hand) as b:
         assert sorted(a.namelist()) == sorted(b.namelist())
         assert all(a.read(n) == b.read(n) for n in a.namelist())
+
+
+def test_a_check_that_fails_moves_nothing_into_place(sam_app: Path) -> None:
+    """verify compares while every zip is staged: a rebuild that fails (functions.
+    build_functions's `check` raising) leaves the previous zips beside the previous index."""
+    from lambda_zip_action.build import build
+    from lambda_zip_action.functions import Built, build_functions, plan
+    from lambda_zip_action.proof.verify import RebuildError
+
+    assert support.run_cli("build", "--project", str(sam_app)).returncode == 0
+    before = {p.name: p.read_bytes() for p in (sam_app / "dist").iterdir()}
+    (sam_app / "hello" / "app.py").write_text("def lambda_handler(event, context):\n    return 2\n")
+    the_plan = plan(sam_app, {}, None)
+    assert the_plan is not None
+    seen: list[Path] = []
+
+    def check(staged: list[Built]) -> list[Built]:
+        seen.extend(one.result.output for one in staged)
+        raise RebuildError("the verifying rebuild failed")
+
+    with pytest.raises(RebuildError):
+        build_functions(the_plan, lambda config: (build(config, support.tool_env()), None),
+                        check=check)  # fmt: skip
+    assert [p.name for p in seen] == ["HelloFunction.zip", "OrdersFunction.zip"]
+    assert all(".lambda-zip-staging-" in str(p) for p in seen)
+    assert {p.name: p.read_bytes() for p in (sam_app / "dist").iterdir()} == before
+
+
+def test_building_one_function_keeps_the_others_in_the_index(sam_app: Path) -> None:
+    assert support.run_cli("build", "--project", str(sam_app)).returncode == 0
+    index = sam_app / "dist" / "lambda-zip.json"
+    rows = {r["name"]: r for r in json.loads(index.read_text())["functions"]}
+    (sam_app / "orders" / "handler.py").write_text(
+        (sam_app / "orders" / "handler.py").read_text() + "\n# changed\n"
+    )
+    one = support.run_cli("build", "--project", str(sam_app), "--function", "OrdersFunction")
+    assert one.returncode == 0, one.stderr
+    after = {r["name"]: r for r in json.loads(index.read_text())["functions"]}
+    assert after["HelloFunction"] == rows["HelloFunction"]
+    assert after["OrdersFunction"]["sha256"] != rows["OrdersFunction"]["sha256"]
+    # A zip that is no longer the one listed drops out of the index rather than lie.
+    (sam_app / "dist" / "HelloFunction.zip").write_bytes(b"not the listed zip")
+    again = support.run_cli("build", "--project", str(sam_app), "--function", "OrdersFunction")
+    assert again.returncode == 0, again.stderr
+    assert [r["name"] for r in json.loads(index.read_text())["functions"]] == ["OrdersFunction"]

@@ -94,3 +94,59 @@ def test_compare_to_names_one_package_and_is_refused_for_several(
     outputs = support.read_action_outputs(tmp_path / "output.txt")
     assert outputs["changed"] == "true" and len(outputs["sha256"]) == 64
     assert sorted(json.loads(outputs["functions"])) == ["HelloFunction"]
+
+
+LAYER = """
+  SharedLayer:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      ContentUri: shared/
+      CompatibleRuntimes:
+        - python3.12
+    Metadata:
+      BuildMethod: python3.12
+"""
+
+
+def _git(workspace: Path, *args: str) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=workspace,
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+
+
+def test_a_function_new_in_the_pull_request_and_a_layer_compare_with_the_base(
+    tmp_path: Path, workspace: Path
+) -> None:
+    """With baseline-ref, each function and layer is built at the base as the base declares
+    it; one the base does not declare is new (nothing to compare), not a failed run."""
+    project = workspace / "sam-app"
+    template = project / "template.yaml"
+    declared = template.read_text()
+    (project / "shared" / "python").mkdir(parents=True)
+    (project / "shared" / "python" / "common.py").write_text("VALUE = 1\n")
+    (project / "shared" / "requirements.txt").write_text("")
+    # The base: HelloFunction and the layer; the pull request adds OrdersFunction.
+    start = declared.index("  OrdersFunction:")
+    end = declared.index("  OrdersTable:")
+    resources = declared[:start] + declared[end:]
+    template.write_text(resources.replace("Outputs:", LAYER.lstrip("\n") + "\nOutputs:"))
+    _git(workspace, "init", "-q", "-b", "main")
+    _git(workspace, "add", "-A")
+    _git(workspace, "commit", "-q", "-m", "base")
+    base = _git(workspace, "rev-parse", "HEAD")
+    template.write_text(declared.replace("Outputs:", LAYER.lstrip("\n") + "\nOutputs:"))
+    _git(workspace, "commit", "-q", "-am", "orders")
+
+    env = _env(tmp_path, workspace, verify="false", comment="false", baseline_ref=base)
+    assert cli.main(["action"], env) == 0
+    outputs = support.read_action_outputs(tmp_path / "output.txt")
+    functions = json.loads(outputs["functions"])
+    assert functions["HelloFunction"]["changed"] == "false"
+    assert "changed" not in functions["OrdersFunction"]  # unknown: nothing to compare with
+    assert functions["SharedLayer"]["changed"] == "false"
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| OrdersFunction | python3.12 arm64 | new |" in summary
+    assert "SharedLayer" in summary and "| SharedLayer | python3.12 x86_64 | new |" not in summary

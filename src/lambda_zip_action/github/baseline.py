@@ -111,6 +111,10 @@ def _compare(
         return DriftReport(inputs.name, new_package, None)
     try:
         base = build_baseline(inputs, project, ref, env, scratch=scratch, config=new.result.config)
+    except NewFunction as exc:
+        core.notice(safe(f"{exc.message[0].upper()}{exc.message[1:]} at {ref[:12]}: nothing "
+                         "to compare it with."))  # fmt: skip
+        return DriftReport(inputs.name, new_package, None)
     except ConfigError as exc:
         if inputs.baseline_ref:
             raise
@@ -201,6 +205,8 @@ def build_baseline(
         if config.layer_output is not None:
             options["layer_output"] = scratch / "baseline" / config.layer_output.name
         options["python"] = config.python
+        if config.function is not None and config.layout == "layer":
+            options.update(layout="layer", split=None)
         base_config = make_config(base_project, options, env.get("SOURCE_DATE_EPOCH"),
                                   _base_function(base_project, config))  # fmt: skip
         return run_pipeline(
@@ -211,15 +217,27 @@ def build_baseline(
             _git(["worktree", "remove", "--force", str(tree)], repository, env)
 
 
+class NewFunction(ConfigError):
+    """The function (or layer) is not declared by the base commit: there is nothing to compare."""
+
+
 def _base_function(base_project: Path, config: BuildConfig) -> FunctionSpec | None:
-    """The function `config` builds, as the base commit declares it (None: not a function)."""
+    """The function (or layer) `config` builds, as the base commit declares it (None: not a
+    function)."""
     if config.function is None:
         return None
+    from lambda_zip_action.functions import layer_specs
+
     declared = discover(base_project, config.deploy_choice)
-    for spec in declared.functions if declared is not None else ():
-        if spec.name == config.function:
-            return spec
-    raise ConfigError(f"the base commit declares no function {config.function}: it is new")
+    if declared is not None:
+        specs = layer_specs(declared, ()) if config.layout == "layer" else declared.functions
+        for spec in specs:
+            if spec.name == config.function:
+                return spec
+    raise NewFunction(
+        f"the base commit declares no {config.layout if config.layout == 'layer' else 'function'} "
+        f"{config.function}: it is new"
+    )
 
 
 def _resolve_commit(ref: str, repository: Repository, env: Mapping[str, str]) -> str:

@@ -27,8 +27,6 @@ from lambda_zip_action.functions import (
     FunctionBuild,
     Plan,
     build_functions,
-    index_document,
-    write_index,
 )
 from lambda_zip_action.github.baseline import compare_packages
 from lambda_zip_action.github.inputs import ActionInputs, within_workspace
@@ -93,9 +91,6 @@ def run_functions(
         built = build_functions(the_plan, run, start)
     finally:
         shutil.rmtree(shared.directory, ignore_errors=True)
-    document = index_document(built, the_plan, project)
-    if the_plan.index is not None:
-        write_index(the_plan.index, document)
     scratch = Path(tempfile.mkdtemp(prefix="lambda-zip-action-", dir=env.get("RUNNER_TEMP")))
     outcomes = []
     try:

@@ -12,6 +12,7 @@ a file); otherwise once the first builds are done.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -72,8 +73,8 @@ def verify_functions(
                        on_inputs_read=alongside, shared=shared)  # fmt: skip
         return result, None
 
-    try:
-        built = build_functions(the_plan, run, on_start)
+    def check(built: list[Built]) -> list[Built]:
+        # Every zip is still staged: a rebuild that fails leaves every previous output.
         if rebuild is None:
             on_event(Event("stage", REBUILDING))
             start(tuple(sorted({label for b in built for label in b.result.built_from_source})))
@@ -84,6 +85,10 @@ def verify_functions(
         rebuilt = {row["name"]: row for row in document.get("functions", [])}
         on_event(Event("stage", "Comparing the two builds of every function"))
         return [_verified(one, rebuilt, cache_dir, on_event) for one in built]
+
+    try:
+        built = build_functions(the_plan, run, on_start, check)
+        return [(one, one.verified) for one in built]
     finally:
         if rebuild is not None:
             rebuild.stop()
@@ -92,7 +97,7 @@ def verify_functions(
 
 def _verified(
     one: Built, rebuilt: Mapping[str, Any], cache_dir: Path | None, on_event: Listener
-) -> tuple[Built, VerifyResult]:
+) -> Built:
     first = one.result
     row = rebuilt.get(one.spec.spec.name)
     if row is None:
@@ -110,7 +115,7 @@ def _verified(
     result = VerifyResult(first, second_sha, same, differences, entries, layer)
     if first.bytecode_groups and cache_dir is not None:
         _settle_cache(result, fresh_groups(row), on_event)
-    return one, result
+    return dataclasses.replace(one, verified=result)
 
 
 def _dependency_set(config: BuildConfig) -> tuple[object, ...]:
