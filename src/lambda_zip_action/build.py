@@ -194,7 +194,9 @@ def build(
                 warn("the source directories hold no files: the package holds dependencies only")
         if config.handler is not None and config.function is not None:
             check_handler(config.handler, config.handler_origin, config.function,
-                          packages[0].entries)  # fmt: skip
+                          packages[0].entries, layers=config.layers, warn=warn,
+                          elsewhere=[e.name.removeprefix("python/") for p in packages[1:]
+                                     for e in p.entries])  # fmt: skip
         for package in packages:
             for first, second in case_collisions(package.entries):
                 warn(

@@ -80,6 +80,8 @@ class BuildConfig:
     function: str | None = field(default=None, compare=False)
     handler: str | None = field(default=None, compare=False)
     handler_origin: str = field(default="", compare=False)
+    # The layers the function's deploy configuration attaches (what they hold is not known).
+    layers: tuple[str, ...] = field(default=(), compare=False)
     # The deploy configuration file chosen with --deploy-config, for verify's rebuild.
     deploy_choice: str | None = field(default=None, compare=False)
     # Modules the deploy tool ships itself (FunctionSpec.support): (pinned requirement, files).
@@ -293,6 +295,15 @@ def make_config(
                 f"the {key} {visible(str(path))} resolves to {path.resolve()}, outside the "
                 f"project {project_dir} (a symlink on the way?); pass --{key} to write there"
             )
+    blocked: set[Path] = set()
+    for key, path in (("output", output), ("manifest", manifest)):
+        blocking = _file_on_the_way(path)
+        if blocking is not None and blocking not in blocked:
+            blocked.add(blocking)
+            problems.append(
+                f"the {key} {visible(str(path))} cannot be written: {visible(str(blocking))} is "
+                "a file, not a directory (remove it, or give another path)"
+            )
     if output.exists() and output.is_dir():
         problems.append(
             f"output {output} is a directory; give a file name such as {output}/lambda.zip"
@@ -333,6 +344,7 @@ def make_config(
         function=function.name if function is not None else None,
         handler=function.handler.value if function and function.handler else None,
         handler_origin=str(function.handler.origin) if function and function.handler else "",
+        layers=function.layers if function is not None else (),
         support=function.support if function is not None else (),
     )
 
@@ -442,6 +454,14 @@ def _absolute(value: object) -> Path:
     """An absolute, normalised path (`a/../b` is `b`); symlinks are left as they are."""
     path = Path(str(value))
     return Path(os.path.normpath(path if path.is_absolute() else Path.cwd() / path))
+
+
+def _file_on_the_way(path: Path) -> Path | None:
+    """The file (not directory) where a directory leading to `path` would have to be."""
+    for parent in path.parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None
 
 
 def _is_within(path: Path, directory: Path) -> bool:

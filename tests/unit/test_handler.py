@@ -47,6 +47,8 @@ def test_a_function_bound_any_way_at_the_top_is_found(tmp_path: Path) -> None:
         "pkg/__init__.py": "async def main(e, c):\n    return 1\n",
         "star.py": "from elsewhere import *\n",
         "chalice_app.py": "from chalice import Chalice\napp = Chalice(app_name='x')\n",
+        "mangum/__init__.py": "", "api.py": "", "elsewhere/__init__.py": "",
+        "chalice/__init__.py": "",
     })  # fmt: skip
     for handler in ("app.lambda_handler", "asgi.handler", "pkg.main", "star.anything",
                     "chalice_app.app"):  # fmt: skip
@@ -77,3 +79,38 @@ def test_an_extension_module_counts_and_the_handler_is_never_run(tmp_path: Path)
     check_handler("fast.handler", "template.yaml:3", "Fn", entries)
     check_handler("boom.handler", "template.yaml:3", "Fn", entries)
     assert not marker.exists()
+
+
+def test_a_module_the_handler_imports_must_be_importable_in_lambda(tmp_path: Path) -> None:
+    """A dependency file deleted (or not the one the deploy tool reads) built a zip whose
+    handler fails every invocation, and exit 0."""
+    module = (
+        "import json, os.path\nimport boto3\nfrom botocore.config import Config\n"
+        "import requests\nfrom . import sibling\n"
+        "try:\n    import orjson\nexcept ImportError:\n    orjson = None\n"
+        "if False:\n    import typing_extensions\n"
+        "def handler(event, context):\n    import lazy\n    return 1\n"
+    )
+    entries = _staged(tmp_path, {"app.py": module})
+    with pytest.raises(SourceError) as missing:
+        check_handler("app.handler", "template.yaml:9", "Fn", entries)
+    message = str(missing.value)
+    # Only requests: the standard library, the runtime's boto3/botocore, a relative import,
+    # guarded and function-level imports are not errors.
+    assert "imports requests (line 4) at its top level" in message
+    for fine in ("json", "boto3", "botocore", "orjson", "typing_extensions", "lazy", "sibling"):
+        assert f" {fine} (" not in message
+    # Installed (here as an extension module), or in the --split layer: found.
+    check_handler("app.handler", "t:1", "Fn", [*entries, *_staged(tmp_path, {
+        "requests.cpython-312-x86_64-linux-gnu.so": ""})])  # fmt: skip
+    check_handler("app.handler", "t:1", "Fn", entries, elsewhere=["requests/__init__.py"])
+    # A function with layers may get it from one: said, not refused.
+    said: list[str] = []
+    check_handler("app.handler", "t:1", "Fn", entries, layers=("arn:aws:lambda:x",),
+                  warn=said.append)  # fmt: skip
+    assert said and "one of its layers must provide it" in said[0]
+
+
+def test_a_handler_module_too_deep_to_parse_is_not_a_traceback(tmp_path: Path) -> None:
+    entries = _staged(tmp_path, {"app.py": "x = " + "(" * 200_000 + ")" * 200_000 + "\n"})
+    check_handler("app.handler", "t:1", "Fn", entries)  # not parsed: taken at its word
