@@ -14,11 +14,14 @@ from lambda_zip_action.deploy import discover
 from lambda_zip_action.errors import DeployConfigError
 
 
-def _project(tmp_path: Path, files: dict[str, str]) -> Path:
+def _project(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
     for name, text in files.items():
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(textwrap.dedent(text))
     return tmp_path
 
 
@@ -94,6 +97,18 @@ def test_sam_globals_parameters_and_other_languages(tmp_path: Path) -> None:
             "BuildMethod makefile",
         ),
         ({"template.yaml": "Resources: [oops"}, "template.yaml:1 is not valid YAML"),
+        # PyYAML keeps the second Runtime silently: which one does the deploy tool use?
+        (
+            {
+                "template.yaml": "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+                "    Properties:\n      CodeUri: f/\n      Handler: a.b\n"
+                "      Runtime: python3.12\n      Runtime: python3.13\n",
+                "f/a.py": "def b(e, c):\n    return 1\n",
+            },
+            "template.yaml:8 repeats the key 'Runtime' of line 7",
+        ),
+        ({"template.json": '{"Resources": {}, "Resources": {}}'}, "repeats the key 'Resources'"),
+        ({"template.yaml": "Resources: {}\n".encode("utf-16")}, "starts as UTF-16 does"),
         ({"serverless.ts": "export default {}"}, "serverless.ts is a program"),
         (
             {"serverless.yml": "service: s\nfunctions:\n  hello:\n    handler: h.hello\n"},
@@ -140,7 +155,7 @@ def test_sam_globals_parameters_and_other_languages(tmp_path: Path) -> None:
     ],
 )
 def test_a_configuration_not_understood_is_one_error_naming_where(
-    tmp_path: Path, files: dict[str, str], words: str
+    tmp_path: Path, files: dict[str, str | bytes], words: str
 ) -> None:
     root = _project(tmp_path, files)
     (tmp_path.parent / "elsewhere").mkdir(exist_ok=True)

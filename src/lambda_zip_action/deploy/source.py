@@ -52,7 +52,14 @@ def read_text(path: Path, project_dir: Path) -> str:
                 "configuration this tool reads."
             )
         return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        utf16 = path.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")
+        raise DeployConfigError(
+            f"{relative(path, project_dir)} is not UTF-8 text (byte {exc.start + 1} is not"
+            + (", and it starts as UTF-16 does" if utf16 else "")
+            + "): deploy tools read it as UTF-8; save it as UTF-8."
+        ) from exc
+    except OSError as exc:
         raise DeployConfigError(f"{relative(path, project_dir)} cannot be read: {exc}.") from exc
 
 
@@ -73,8 +80,19 @@ def load_yaml(path: Path, project_dir: Path) -> Any:
         return None
     try:
         return _value(node, 0)
+    except _RepeatedKey as exc:
+        key, first, again = exc.args
+        raise DeployConfigError(
+            f"{relative(path, project_dir)}:{again} repeats the key {plain(key)!r} of line "
+            f"{first} in the same mapping: YAML parsers disagree on which one counts (PyYAML "
+            "and SAM keep the last, CloudFormation refuses the template). Keep one."
+        ) from None
     except RecursionError as exc:  # pragma: no cover - MAX_DEPTH stops it first
         raise DeployConfigError(f"{relative(path, project_dir)} nests too deeply.") from exc
+
+
+class _RepeatedKey(Exception):
+    """(key, its first line, the line repeating it) within one mapping."""
 
 
 def _first_line(exc: Exception) -> str:
@@ -89,19 +107,7 @@ def _value(node: yaml.Node, depth: int) -> Any:
         )
     tag = node.tag or ""
     if isinstance(node, yaml.MappingNode):
-        mapping = Lines(node.start_mark.line + 1)
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                merged = _value(value_node, depth + 1)
-                for item in merged if isinstance(merged, list) else [merged]:
-                    if isinstance(item, Mapping):
-                        for key, value in item.items():
-                            mapping.setdefault(key, value)
-                continue
-            key = str(_value(key_node, depth + 1))
-            mapping[key] = _value(value_node, depth + 1)
-            mapping.key_lines[key] = key_node.start_mark.line + 1
-        result: Any = mapping
+        result: Any = _mapping(node, depth)
     elif isinstance(node, yaml.SequenceNode):
         result = [_value(item, depth + 1) for item in node.value]
     elif tag.startswith("!") and not tag.startswith("!!"):
@@ -120,6 +126,24 @@ def _value(node: yaml.Node, depth: int) -> Any:
     return result
 
 
+def _mapping(node: yaml.MappingNode, depth: int) -> Lines:
+    mapping = Lines(node.start_mark.line + 1)
+    for key_node, value_node in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            merged = _value(value_node, depth + 1)
+            for item in merged if isinstance(merged, list) else [merged]:
+                if isinstance(item, Mapping):
+                    for key, value in item.items():
+                        mapping.setdefault(key, value)
+            continue
+        key = str(_value(key_node, depth + 1))
+        if key in mapping.key_lines:
+            raise _RepeatedKey(key, mapping.key_lines[key], key_node.start_mark.line + 1)
+        mapping[key] = _value(value_node, depth + 1)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
 def _scalar(node: yaml.ScalarNode) -> Any:
     loader = yaml.SafeLoader("")
     try:
@@ -133,6 +157,11 @@ def load_json(path: Path, project_dir: Path) -> Any:
     text = read_text(path, project_dir)
     try:
         data = json.loads(text, object_pairs_hook=_pairs)
+    except _RepeatedKey as exc:
+        raise DeployConfigError(
+            f"{relative(path, project_dir)} repeats the key {plain(exc.args[0])!r} in one "
+            "object: JSON parsers disagree on which one counts. Keep one."
+        ) from None
     except (ValueError, RecursionError) as exc:
         raise DeployConfigError(
             f"{relative(path, project_dir)} is not valid JSON ({_first_line(exc)})."
@@ -144,6 +173,8 @@ def load_json(path: Path, project_dir: Path) -> Any:
 def _pairs(pairs: list[tuple[str, Any]]) -> Lines:
     mapping = Lines()
     for key, value in pairs:
+        if key in mapping:
+            raise _RepeatedKey(key, 0, 0)
         mapping[key] = value
     return mapping
 
