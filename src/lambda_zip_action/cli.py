@@ -387,9 +387,9 @@ def _build_functions(
     document = index_document(built, the_plan, project)  # build_functions wrote it
     reproducible = all(b.verified is None or b.verified.reproducible for b in built)
     if args.json:
-        document["functions"] = [
-            {**result_document(b.result), **function_document(b, project)} for b in built
-        ]
+        for key, kind in (("functions", "function"), ("layers", "layer")):
+            document[key] = [{**result_document(b.result), **function_document(b, project)}
+                             for b in built if b.spec.kind == kind]  # fmt: skip
         if checking:
             document["reproducible"] = reproducible
         _out(sys.stdout, json.dumps(document, sort_keys=True) + "\n")
@@ -449,11 +449,17 @@ def _run_functions(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     the_plan = plan(args.project, {}, env.get("SOURCE_DATE_EPOCH"),
                     Selection(deploy_config=args.deploy_config))  # fmt: skip
     if the_plan is None:
+        from lambda_zip_action.deploy import TOOLS, _paths
+
+        seen = [str(p.relative_to(args.project.resolve())) for finder, _ in TOOLS
+                for p in _paths(finder(args.project.resolve()))]  # fmt: skip
         raise ConfigError(
-            f"{args.project.resolve()} declares no function: no template.yaml, serverless.yml, "
-            "cdk.out, *.tf, .chalice/config.json, zappa_settings.* or [tool.lambda-zip.functions]"
-            ". `lambda-zip build` builds it as one package."
-        )
+            f"{args.project.resolve()} declares no function: "
+            + (f"{', '.join(plain(s) for s in seen)} declares no Lambda function in Python"
+               if seen else "no template.yaml, serverless.yml, cdk.out, *.tf, "
+               ".chalice/config.json, zappa_settings.* or [tool.lambda-zip.functions]")
+            + ". `lambda-zip build` builds it as one package."
+        )  # fmt: skip
     document = plan_document(the_plan)
     if args.json:
         _out(sys.stdout, json.dumps(document, sort_keys=True) + "\n")

@@ -71,7 +71,11 @@ def plan(
 ) -> Plan | None:
     """The functions to build, or None when the project declares none (or --source is given)."""
     names, choose, into = selection.names, selection.deploy_config, selection.into
-    project_dir = project_dir.resolve()
+    project_dir = _project_directory(project_dir)
+    if choose is not None and not (project_dir / choose).exists() and Path(choose).exists():
+        # Given relative to the working directory: kept relative to the project, which is
+        # how verify's rebuild (run elsewhere) reads it again.
+        choose = os.path.relpath(Path(choose).resolve(), project_dir)
     if options.get("sources"):
         if names:
             raise ConfigError(
@@ -139,6 +143,16 @@ def plan(
             "or build one function with --function NAME --output PATH."
         )
     return Plan(deploy, builds, index)
+
+
+def _project_directory(project_dir: Path) -> Path:
+    if not project_dir.is_dir():
+        raise ConfigError(
+            f"The project {plain(str(project_dir))} is not a directory"
+            + ("" if project_dir.exists() else " (it does not exist)")
+            + ": give the directory that holds the deploy configuration with --project."
+        )
+    return project_dir.resolve()
 
 
 def layer_specs(deploy: DeployConfig, names: Sequence[str]) -> list[FunctionSpec]:

@@ -179,3 +179,27 @@ def test_building_one_function_keeps_the_others_in_the_index(sam_app: Path) -> N
     again = support.run_cli("build", "--project", str(sam_app), "--function", "OrdersFunction")
     assert again.returncode == 0, again.stderr
     assert [r["name"] for r in json.loads(index.read_text())["functions"]] == ["OrdersFunction"]
+
+
+def test_functions_says_what_is_wrong_with_the_project(tmp_path: Path, sam_app: Path) -> None:
+    """Each was "declares no function" before: a project that does not exist, a pyproject that
+    does not parse, a template.yaml of no function."""
+    broken, empty = tmp_path / "broken", tmp_path / "empty"
+    broken.mkdir()
+    (broken / "pyproject.toml").write_text("x = [\n")
+    empty.mkdir()
+    (empty / "template.yaml").write_text("")
+    for project, words in (
+        (tmp_path / "nope", "is not a directory (it does not exist)"),
+        (broken, "pyproject.toml is not valid TOML"),
+        (empty, "template.yaml declares no Lambda function in Python"),
+    ):
+        said = support.run_cli("functions", "--project", str(project))
+        assert said.returncode == 2 and words in said.stderr, said.stderr
+        assert "Traceback" not in said.stderr
+    # --deploy-config as a shell user types it, relative to the working directory; verify's
+    # rebuild, run elsewhere, reads the same file.
+    verified = support.run_cli("verify", "--project", "sam-app", "--deploy-config",
+                               "sam-app/template.yaml", "--json", cwd=sam_app.parent)  # fmt: skip
+    assert verified.returncode == 0, verified.stderr
+    assert json.loads(verified.stdout)["reproducible"] is True

@@ -39,8 +39,10 @@ def discover(project_dir: Path, choose: str | None = None) -> DeployConfig | Non
         return check(_noting_others(own, project_dir), project_dir)
     found = [(path, reader) for finder, reader in TOOLS for path in _paths(finder(project_dir))]
     if choose is not None:
-        wanted = (project_dir / choose).resolve()
-        picked = [(p, r) for p, r in found if p.resolve() == wanted or p.parent == wanted]
+        # Relative to the project (as in the Action and pyproject), else to the working
+        # directory (as a shell user types it).
+        wanted = [(project_dir / choose).resolve(), Path(choose).resolve()]
+        picked = [(p, r) for p, r in found if p.resolve() in wanted or p.parent in wanted]
         if not picked:
             listed = ", ".join(relative(p, project_dir) for p, _ in found) or "none"
             raise DeployConfigError(

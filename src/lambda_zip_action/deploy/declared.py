@@ -40,8 +40,10 @@ def read(project_dir: Path) -> DeployConfig | None:
         return None
     try:
         data = parse_toml(read_text(path, project_dir))
-    except TomlError:
-        return None  # the build's own reading of pyproject.toml explains it
+    except TomlError as exc:
+        raise DeployConfigError(
+            f"pyproject.toml is not valid TOML ({plain(str(exc))}). Fix the file and build again."
+        ) from exc
     tool = data.get("tool") if isinstance(data, Mapping) else None
     table = tool.get("lambda-zip") if isinstance(tool, Mapping) else None
     functions = table.get("functions") if isinstance(table, Mapping) else None

@@ -82,7 +82,8 @@ def verify_functions(
             on_event(Event("stage", "Waiting for the verifying rebuild"))
         assert rebuild is not None
         document = rebuild.document(on_event)
-        rebuilt = {row["name"]: row for row in document.get("functions", [])}
+        rebuilt = {row["name"]: row for key in ("functions", "layers")
+                   for row in document.get(key) or []}  # fmt: skip
         on_event(Event("stage", "Comparing the two builds of every function"))
         return [_verified(one, rebuilt, cache_dir, on_event) for one in built]
 
