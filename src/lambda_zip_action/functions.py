@@ -72,10 +72,7 @@ def plan(
     """The functions to build, or None when the project declares none (or --source is given)."""
     names, choose, into = selection.names, selection.deploy_config, selection.into
     project_dir = _project_directory(project_dir)
-    if choose is not None and not (project_dir / choose).exists() and Path(choose).exists():
-        # Given relative to the working directory: kept relative to the project, which is
-        # how verify's rebuild (run elsewhere) reads it again.
-        choose = os.path.relpath(Path(choose).resolve(), project_dir)
+    choose = _choice(choose, project_dir)
     if options.get("sources"):
         if names:
             raise ConfigError(
@@ -143,6 +140,14 @@ def plan(
             "or build one function with --function NAME --output PATH."
         )
     return Plan(deploy, builds, index)
+
+
+def _choice(choose: str | None, project_dir: Path) -> str | None:
+    """--deploy-config, relative to the project: given relative to the working directory, it
+    is made relative to the project, which is how verify's rebuild (run elsewhere) reads it."""
+    if choose is not None and not (project_dir / choose).exists() and Path(choose).exists():
+        return os.path.relpath(Path(choose).resolve(), project_dir)
+    return choose
 
 
 def _project_directory(project_dir: Path) -> Path:
