@@ -201,7 +201,8 @@ def make_config(
     problems: list[str] = []
     notes: list[str] = []
     if function is not None:
-        _declared(function, merged, problems, notes)
+        flags = {key for key, value in options.items() if value is not None}
+        _declared(function, merged, problems, notes, flags)
         if function.requirements is not None and not _is_within(function.requirements,
                                                                 project_dir):  # fmt: skip
             problems.append(
@@ -350,10 +351,21 @@ def make_config(
 
 
 def _declared(
-    function: FunctionSpec, merged: dict[str, Any], problems: list[str], notes: list[str]
+    function: FunctionSpec,
+    merged: dict[str, Any],
+    problems: list[str],
+    notes: list[str],
+    flags: set[str],
 ) -> None:
-    """Put what `function` declares into `merged`; a flag or setting that disagrees is a problem."""
+    """Put what `function` declares into `merged`; a flag or setting that disagrees is a problem,
+    except a project-wide [tool.lambda-zip] setting under a [tool.lambda-zip.functions] table,
+    which the function's own value overrides (one file, the narrower table wins)."""
     name = visible(function.name)
+    if function.tool == "pyproject":
+        own = {"python_version": function.runtime, "architecture": function.architecture}
+        for key, value in own.items():
+            if value is not None and key not in flags:
+                merged.pop(key, None)
     if function.runtime is not None:
         declared = function.runtime.value.removeprefix("python")
         given = merged.get("python_version")

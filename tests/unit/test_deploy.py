@@ -265,3 +265,30 @@ def test_pyproject_functions_win_over_a_template(tmp_path: Path) -> None:
     [svc] = found.functions
     assert svc.requirements == root / "uv.lock"  # the project's lock, as a one-package build
     assert any("template.yaml not read" in note for note in found.notes)
+
+
+def test_a_functions_own_python_version_overrides_the_project_wide_setting(
+    tmp_path: Path,
+) -> None:
+    """In one pyproject.toml the function's table is the narrower one; it was an error."""
+    from lambda_zip_action.config import make_config
+    from lambda_zip_action.errors import ConfigError
+
+    root = _project(tmp_path, {
+        "svc/app.py": "", "api/app.py": "",
+        "pyproject.toml": '[tool.lambda-zip]\npython-version = "3.12"\narchitecture = "arm64"\n'
+        '[tool.lambda-zip.functions.svc]\nsource = "svc"\nhandler = "app.handler"\n'
+        'python-version = "3.13"\narchitecture = "x86_64"\n'
+        '[tool.lambda-zip.functions.api]\nsource = "api"\nhandler = "app.handler"\n',
+    })  # fmt: skip
+    found = discover(root)
+    assert found is not None
+    svc, api = found.functions
+    config = make_config(root, {}, None, svc)
+    assert (config.python_version, config.architecture) == ("3.13", "x86_64")
+    # A function without its own takes the project's.
+    config = make_config(root, {}, None, api)
+    assert (config.python_version, config.architecture) == ("3.12", "arm64")
+    # A flag still contradicts a declaration.
+    with pytest.raises(ConfigError, match="declares python3.13 for svc"):
+        make_config(root, {"python_version": "3.12"}, None, svc)
