@@ -290,5 +290,5 @@ def test_a_functions_own_python_version_overrides_the_project_wide_setting(
     config = make_config(root, {}, None, api)
     assert (config.python_version, config.architecture) == ("3.12", "arm64")
     # A flag still contradicts a declaration.
-    with pytest.raises(ConfigError, match="declares python3.13 for svc"):
+    with pytest.raises(ConfigError, match=r"declares python3\.13 for svc"):
         make_config(root, {"python_version": "3.12"}, None, svc)
