@@ -250,7 +250,15 @@ def build(
                     on_event(Event("info", f"left {name} as source: it does not compile ({why})"))
                 package.entries = merge(package.entries, list(compiled.bytecode), layer=False)
 
-        on_event(Event("stage", "Writing " + " and ".join(str(p.output) for p in packages)))
+        # Where each zip ends up (a multi-function build writes it to a staging file first).
+        # (config.written: the final output, manifest, layer output, layer manifest, index.)
+        finals = {}
+        if config.written:
+            finals[config.output] = config.written[0]
+            if config.layer_output is not None and len(config.written) > 2:
+                finals[config.layer_output] = config.written[2]
+        on_event(Event("stage", "Writing " + " and ".join(str(finals.get(p.output, p.output))
+                                                         for p in packages)))  # fmt: skip
         artifacts = write_outputs(config, packages, requirements, interpreter,
                            installed.installer, installed.installer_version, dependencies,
                            workers, on_event, cache_dir, proving_cache,
@@ -365,7 +373,9 @@ def _install(
     on_event(
         Event(
             "stage",
-            f"Installing dependencies with {config.installer} for {runtime.identifier} "
+            "No dependencies to install"
+            if requirements.empty
+            else f"Installing dependencies with {config.installer} for {runtime.identifier} "
             f"{config.architecture}",
         )
     )
