@@ -177,8 +177,9 @@ def compile_entries(
         else:
             failures, compiled = compile_group(group)
             outputs = {job.runtime_path: job.output for job in group}
-            if cache is not None and key is not None:
+            if key is not None:  # the cache's key or the memo's: the sources it hashed
                 _check_unchanged(group, compiled, sources)
+            if cache is not None and key is not None:
                 cache.store(key, group, failures)
                 if cache.proven_only:
                     fresh.append(fresh_group(key, group, failures))

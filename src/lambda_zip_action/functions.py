@@ -205,13 +205,15 @@ def _select(deploy: DeployConfig, names: Sequence[str]) -> list[FunctionSpec]:
 
 
 def _check_distinct_outputs(builds: Sequence[FunctionBuild]) -> None:
-    seen: dict[Path, str] = {}
+    seen: dict[str, str] = {}
     for build in builds:
         config = build.config
         for path in (config.output, config.manifest, config.layer_output, config.layer_manifest):
             if path is None:
                 continue
-            other = seen.setdefault(path, build.spec.name)
+            # By case too: on macOS and Windows (a developer's checkout, an artifact
+            # downloaded there) dist/Api.zip and dist/api.zip are one file.
+            other = seen.setdefault(str(path).casefold(), build.spec.name)
             if other != build.spec.name:
                 raise ConfigError(
                     f"{plain(other)} and {plain(build.spec.name)} would both be written to "

@@ -292,3 +292,18 @@ def test_a_functions_own_python_version_overrides_the_project_wide_setting(
     # A flag still contradicts a declaration.
     with pytest.raises(ConfigError, match=r"declares python3\.13 for svc"):
         make_config(root, {"python_version": "3.12"}, None, svc)
+
+
+def test_two_functions_whose_names_differ_only_in_case_are_refused(tmp_path: Path) -> None:
+    from lambda_zip_action.errors import ConfigError
+    from lambda_zip_action.functions import plan
+
+    root = _project(tmp_path, {
+        "a/app.py": "", "b/app.py": "",
+        "pyproject.toml": '[tool.lambda-zip.functions.Api]\nsource = "a"\nhandler = "app.h"\n'
+        'python-version = "3.12"\n'
+        '[tool.lambda-zip.functions.api]\nsource = "b"\nhandler = "app.h"\n'
+        'python-version = "3.12"\n',
+    })  # fmt: skip
+    with pytest.raises(ConfigError, match="Api and api would both be written"):
+        plan(root, {}, None)

@@ -13,6 +13,7 @@ a file); otherwise once the first builds are done.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -158,9 +159,11 @@ def user_arguments(options: Mapping[str, Any]) -> list[str]:
         value = options.get(option.name)
         if value is None or not option.affects_bytes:
             continue
+        # Absolute, links kept: a venv's bin/python resolved would be its base interpreter.
         if isinstance(value, Path):
-            value = value.resolve()
+            value = Path(os.path.abspath(value))  # noqa: PTH100
         elif isinstance(value, list | tuple):
-            value = [item.resolve() if isinstance(item, Path) else item for item in value]
+            value = [Path(os.path.abspath(item)) if isinstance(item, Path) else item  # noqa: PTH100
+                     for item in value]  # fmt: skip
         arguments += option.arguments(value)
     return arguments
