@@ -80,7 +80,7 @@ def test_a_build_writes_the_zip_and_the_manifest_that_describes_it(tmp_path: Pat
     stages = [e.message for e in events if e.level == "stage"]
     assert stages == [
         "Reading no requirements",
-        "Installing dependencies with uv for python3.12 x86_64",
+        "No dependencies to install",
         "Staging sources",
         f"Compiling bytecode with CPython {_version(python)}",
         f"Writing {cfg.output}",

@@ -24,7 +24,7 @@ import support
 # it; verify's rebuild is given the same): they are not build options of their own.
 NOT_OPTIONS = {"project_dir", "temp_root", "notes", "python_version_reason", "layer_manifest",
                "source_date_epoch", "function", "handler", "handler_origin",
-               "deploy_choice", "support"}  # fmt: skip
+               "deploy_choice", "support", "layers", "written"}  # fmt: skip
 
 
 def test_every_field_is_an_option() -> None:
