@@ -34,6 +34,8 @@ REPO = "octo/app"
 PR = 7
 FORK_PR = 8
 CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"  # v4.2.2
+CACHE_COMMIT = "1bd1e32a3bdc45362d1e726936510720a7c30a57"  # actions/cache v4.2.0, in action.yml
+FAKE_CACHE_ACTION = Path(__file__).parents[1] / "fake_actions" / "cache"
 ACTION_FILES = ("action.yml", "pyproject.toml", "README.md", "src", "requirements")
 GENERATED_MODULES = 700  # enough file names for the report to pass GitHub's 65,536 limit
 
@@ -204,6 +206,9 @@ class Harness:
             "--action-offline-mode",
             "--pull=false",
             "--action-cache-path", str(self.root / "act-cache"),
+            # GitHub's cache service cannot run here: tests/fake_actions/cache stands in.
+            "--local-repository", f"actions/cache@{CACHE_COMMIT}={FAKE_CACHE_ACTION}",
+            "--env", f"LZA_FAKE_CACHE={self.root / 'fake-cache'}",
             "--env", f"GITHUB_API_URL={self.fake.url}",
             "--env", f"UV_CACHE_DIR={os.environ['UV_CACHE_DIR']}",
             "--env", "UV_PYTHON_DOWNLOADS=never",
@@ -348,6 +353,21 @@ def test_rebuild_on_another_day_is_unchanged(scenario: Scenario) -> None:
     first, again = scenario.runs["push"], scenario.runs["rebuild"]
     assert again.returncode == 0, _explain(again)
     assert again.outputs["sha256"] == first.outputs["sha256"]
+
+
+def test_the_build_cache_is_saved_on_main_and_restored_by_later_runs(scenario: Scenario) -> None:
+    """The first push found no cache and saved one; the pull request's runs restored main's
+    (by its key prefix: the lock differs in feature2), and the second push on main took the
+    exact key: its bytecode came from the cache, and the bytes are the same as without it."""
+    first, again = scenario.runs["push"], scenario.runs["rebuild"]
+    assert "Cache not found for input keys: lambda-zip-v1-" in first.log
+    assert "Cache saved with key: lambda-zip-v1-" in first.log
+    assert "Cache restored from key: lambda-zip-v1-" in scenario.runs["feature"].log
+    assert "Cache restored from key: lambda-zip-v1-" in again.log
+    assert ".pyc from the bytecode cache in" in again.log
+    assert ".pyc from the bytecode cache in" not in first.log
+    assert "Cache saved with key" not in again.log  # an exact hit saves nothing
+    assert again.outputs["reproducible"] == "true"
     assert again.outputs["changed"] == "false"
     assert again.outputs["baseline-sha256"] == first.outputs["sha256"]
     assert "### Lambda package fn: unchanged" in again.summary
@@ -481,8 +501,11 @@ def test_every_input_reaches_the_code_through_env() -> None:
     steps = action["runs"]["steps"]
     for step in steps:
         assert "${{" not in step.get("run", ""), f"expression inside run: in step {step['id']}"
-    [run] = [step for step in steps if step["id"] == "run"]
+    [run] = [step for step in steps if step.get("id") == "run"]
     for name in action["inputs"]:
+        if name == "cache":  # action.yml's own: which steps run, and LAMBDA_ZIP_CACHE_DIR
+            assert "inputs.cache == 'true'" in run["env"]["LAMBDA_ZIP_CACHE_DIR"]
+            continue
         variable = "INPUT_" + name.replace("-", "_").upper()
         assert run["env"][variable] == f"${{{{ inputs.{name} }}}}"
     for name, output in action["outputs"].items():

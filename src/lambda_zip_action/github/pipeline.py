@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from actions_toolkit import core  # type: ignore[import-untyped]
 
@@ -75,10 +76,13 @@ def run_pipeline(
     title: str,
     shared: SharedWork | None = None,
 ) -> Built:
-    """Build, or build and verify, inside the log group `title`."""
+    """Build, or build and verify, inside the log group `title`, with the build cache that
+    action.yml restores (LAMBDA_ZIP_CACHE_DIR; empty with the cache input false)."""
+    cache = env.get("LAMBDA_ZIP_CACHE_DIR") or None
+    cache_dir = Path(cache).resolve() if cache else None
     with group(title):
         if verify_build:
-            verified = verify(config, env, show_event, shared=shared)
+            verified = verify(config, env, show_event, cache_dir=cache_dir, shared=shared)
             log(render_verify(verified).rstrip("\n"))
             return Built(verified.first, verified.reproducible)
-        return Built(build(config, env, show_event, shared=shared), None)
+        return Built(build(config, env, show_event, cache_dir=cache_dir, shared=shared), None)
