@@ -8,6 +8,8 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.fresh import KINDS as FRESH_KINDS
+from benchmarks.fresh import FreshTimes
 from benchmarks.methods import METHODS
 from benchmarks.monorepo import KINDS as MONOREPO_KINDS
 from benchmarks.monorepo import MonorepoTimes
@@ -40,6 +42,7 @@ class Results:
     archive: ArchiveTimes | None = None
     stages: dict[str, StageTimes] = field(default_factory=dict)
     monorepo: MonorepoTimes | None = None
+    fresh: dict[str, FreshTimes] = field(default_factory=dict)
 
     def median(self, fixture: str, method: str, cache: str) -> float | None:
         found = self.samples.get((fixture, method, cache))
@@ -127,6 +130,16 @@ def targets(results: Results) -> list[Target]:
     )
     found.append(_memory_target(results))
     found.append(_scaling_target(results))
+    for fixture in ("medium", "large"):
+        fresh = results.fresh.get(fixture)
+        restored = fresh.ratio("action, cache restored") if fresh else None
+        found.append(_ratio_target(
+            f"fresh runner: the action's verified build, cache restored, vs (b), {fixture}",
+            restored, 0.3, "action / (b)"))  # fmt: skip
+    fresh = results.fresh.get("large")
+    found.append(_ratio_target(
+        "fresh runner: the action's verified build, every cache empty, vs (b), large",
+        fresh.ratio("action, cold") if fresh else None, 1.0, "action / (b)"))  # fmt: skip
     monorepo = results.monorepo
     found.append(
         _ratio_target(
@@ -163,6 +176,31 @@ def _monorepo_section(results: Results) -> list[str]:
         ratio = monorepo.ratio(what)
         shown = "-" if ratio is None else f"{ratio:.2f}"
         lines.append(f"| all / one, {what} | {shown} | |")
+    return [*lines, ""]
+
+
+def _fresh_section(results: Results) -> list[str]:
+    if not results.fresh:
+        return []
+    lines = [
+        "## A fresh runner: every cache empty, then the action's build cache restored",
+        "",
+        "`benchmarks/fresh.py`: each kind in a new directory with empty pip and uv caches, as a "
+        "hosted runner starts, interleaved run by run. `seed recipe` is (b). `action` is the "
+        "action's run step (`lambda-zip action` with a push event's inputs, verify on); "
+        "`cache restored` first copies the build cache an earlier, untimed run of the action "
+        "left (the copy is timed, as actions/cache's restore is part of the job).",
+        "",
+        "| Fixture | Kind | Median (s) | / seed recipe | Runs (s) |",
+        "|---|---|---:|---:|---|",
+    ]
+    for fixture, fresh in results.fresh.items():
+        for kind in FRESH_KINDS:
+            samples = fresh.samples.get(kind, [])
+            ratio = fresh.ratio(kind)
+            lines.append(f"| {fixture} | {kind} | {_seconds(fresh.median(kind))} | "
+                         f"{'-' if ratio is None else f'{ratio:.2f}'} | "
+                         f"{' '.join(f'{s:.2f}' for s in samples)} |")  # fmt: skip
     return [*lines, ""]
 
 
@@ -304,6 +342,7 @@ def markdown(results: Results, chart_name: str) -> str:
         )
     lines += _stage_section(results)
     lines += _monorepo_section(results)
+    lines += _fresh_section(results)
     lines += [
         "",
         "## Cold start: importing the handler",

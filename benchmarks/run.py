@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import monorepo
+from benchmarks.fresh import measure_fresh
 from benchmarks.methods import METHODS, Caches, Job, MethodFailed, Tools, child_env, measure
 from benchmarks.monorepo import FUNCTIONS
 from benchmarks.probes import archive_times, import_times, machine, package_shape, versions
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     add("--import-runs", type=int, default=15, help="fresh processes per import variant")
     add("--archive-runs", type=int, default=5, help="runs of the archive-stage comparison")
     add("--profile-runs", type=int, default=3, help="stage-profile runs per kind (medium, large)")
+    add("--fresh-runs", type=int, default=3, help="fresh-runner runs per kind (medium, large)")
     add("--quick", action="store_true", help="2 warm, 1 cold, 5 imports, 2 archive, 1 profile")
     add("--out", type=Path, default=Path("docs/benchmarks.md"), help="the report to write")
     add("--chart", type=Path, help="the PNG to write (default: the report's name, .png)")
@@ -104,7 +106,7 @@ def _rounds(
 def run(args: argparse.Namespace) -> Results:
     if args.quick:
         args.runs, args.cold_runs, args.import_runs, args.archive_runs = 2, 1, 5, 2
-        args.profile_runs = 1
+        args.profile_runs, args.fresh_runs = 1, 1
     fixtures = [name.strip() for name in args.fixtures.split(",") if name.strip()]
     unknown = [name for name in fixtures if not (PROJECTS / name / "requirements.txt").is_file()]
     if unknown:
@@ -169,6 +171,9 @@ def run(args: argparse.Namespace) -> Results:
             _log(f"monorepo: {FUNCTIONS} functions of medium's lock against one, {args.runs} runs")
             results.monorepo = monorepo.measure(tools.lambda_zip, work / "monorepo",
                                                 child_env(os.environ, warm), args.runs)  # fmt: skip
+        for fixture in [f for f in fixtures if f in PROFILED] or fixtures[:1]:
+            _log(f"{fixture}: a fresh runner, {args.fresh_runs} runs per kind")
+            results.fresh[fixture] = measure_fresh(tools, fixture, work, args.fresh_runs)
         biggest = max(fixtures, key=lambda f: results.shapes[f].unzipped)
         _log(f"{biggest}: archive stage against zip -X -r -6")
         results.archive_fixture = biggest

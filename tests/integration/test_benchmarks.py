@@ -53,3 +53,7 @@ def test_quick_run_writes_report_and_chart(tmp_path: Path) -> None:
         assert f"| small | ({key}) {label} |" in text, f"no build-time row for ({key})"
     assert "| small | " in text.split("## Cold start")[1], "no import-time row"
     assert "## Targets" in text and "| (d) lambda-zip vs (c) uv + zip, medium, warm |" in text
+    # The fresh-runner scenario ran through the action's run step, cold and cache restored.
+    fresh = text.split("## A fresh runner")[1]
+    for kind in ("seed recipe", "action, cold", "action, cache restored"):
+        assert f"| small | {kind} | " in fresh, f"no fresh-runner row for {kind}"
