@@ -32,7 +32,11 @@ PROJECTS = Path(__file__).resolve().parent / "projects"
 FIXTURES = ("small", "medium", "large")
 # Where the stage profile of build, rebuild and verify runs.
 PROFILED = ("medium", "large")
-DEFAULT_PYTHON = Path("/root/.pyenv/versions/3.12.1/bin/python3.12")
+DEFAULT_PYTHON = next(
+    iter(sorted((Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions")
+                .glob("3.12.*/bin/python3.12"), reverse=True)),
+    Path(shutil.which("python3.12") or "python3.12"),
+)  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:

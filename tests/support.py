@@ -26,7 +26,8 @@ PROJECTS = TESTS / "projects"
 DATA = TESTS / "data"
 EXAMPLES = REPO_ROOT / "examples"
 
-PYENV_VERSIONS = Path("/root/.pyenv/versions")
+# pyenv's builds (its shims do not resolve here): $PYENV_ROOT/versions, ~/.pyenv by default.
+PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
 
 ARCHIVE_TOOLS = ("zip", "unzip", "bsdtar", "7z")
 _DEBIAN_PACKAGE = {
