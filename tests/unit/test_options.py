@@ -96,7 +96,7 @@ def test_a_forgotten_option_is_caught(tmp_path: Path) -> None:
 
 ACTION_ONLY_INPUTS = {"working-directory", "verify", "compare-to", "layer-compare-to",
                       "baseline-ref", "comment", "comment-author", "github-token",
-                      "name", "function", "deploy-config"}  # fmt: skip
+                      "name", "function", "deploy-config", "cache"}  # fmt: skip
 
 
 def test_the_actions_build_inputs_are_the_tables() -> None:

@@ -26,7 +26,7 @@ from lambda_zip_action.deploy.source import (
     read_text,
     relative,
 )
-from lambda_zip_action.errors import DeployConfigError
+from lambda_zip_action.errors import ConfigError, DeployConfigError
 from lambda_zip_action.escape import plain
 from lambda_zip_action.toml_text import TomlError, parse_toml
 
@@ -41,8 +41,10 @@ def read(project_dir: Path) -> DeployConfig | None:
     try:
         data = parse_toml(read_text(path, project_dir))
     except TomlError as exc:
-        raise DeployConfigError(
-            f"pyproject.toml is not valid TOML ({plain(str(exc))}). Fix the file and build again."
+        # As config.read_pyproject_settings says it: the file is the project's, not only the
+        # functions' declaration.
+        raise ConfigError(
+            f"{path} is not valid TOML ({plain(str(exc))}). Fix the file and build again."
         ) from exc
     tool = data.get("tool") if isinstance(data, Mapping) else None
     table = tool.get("lambda-zip") if isinstance(tool, Mapping) else None
