@@ -28,7 +28,6 @@ from email.parser import HeaderParser
 from pathlib import Path
 from typing import Any
 
-from cyclonedx.factory.license import LicenseFactory
 from cyclonedx.model import (
     ExternalReference,
     ExternalReferenceType,
@@ -41,6 +40,7 @@ from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
 from cyclonedx.output.json import JsonV1Dot6
+from cyclonedx.spdx import fixup_id
 from packageurl import PackageURL
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
@@ -256,7 +256,8 @@ def _licences(metadata: Mapping[str, Any] | None) -> list[Any]:
         return [LicenseExpression(expression)]
     text = str(metadata["license"] or "").strip()
     if text and text.upper() != "UNKNOWN" and "\n" not in text and len(text) <= 200:
-        return [LicenseFactory().make_from_string(text)]
+        spdx = fixup_id(text)  # "mit" -> "MIT"; None when it is no SPDX identifier
+        return [DisjunctiveLicense(id=spdx) if spdx else DisjunctiveLicense(name=text)]
     names = sorted(
         {m.group(1).strip() for c in metadata["classifiers"] if (m := _LICENCE_CLASSIFIER.match(c))}
     )
