@@ -72,6 +72,8 @@ class ArchiveResult:
     # The sha256 of the manifest written with it (outputs.write_outputs), checked before a
     # staged pair is moved into place.
     manifest_sha256: str = ""
+    # The sha256 of the SBOM written with it, checked likewise; "" when none was written.
+    sbom_sha256: str = ""
 
 
 def reference_zlib(version: str = zlib.ZLIB_RUNTIME_VERSION) -> bool:

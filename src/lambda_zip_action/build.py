@@ -39,6 +39,7 @@ from lambda_zip_action.outputs import Artifact, Package, write_outputs
 from lambda_zip_action.requirements import RequirementSet, load_requirements, repository_root
 from lambda_zip_action.runtimes import Layout, task_root
 from lambda_zip_action.sandbox import BuildPolicy, build_policy, tainted
+from lambda_zip_action.sbom import sbom_path
 from lambda_zip_action.stage import (
     SourceRules,
     StagedFile,
@@ -75,6 +76,10 @@ class BuildResult:
     @property
     def manifest(self) -> Path:
         return self.config.manifest
+
+    @property
+    def sbom(self) -> Path | None:
+        return sbom_path(self.config.output) if self.config.sbom else None
 
 
 def build(
@@ -161,6 +166,7 @@ def build(
             config.manifest,
             *(p for p in layer_files if p is not None),
             *config.written,
+            *(sbom_path(p) for p in (config.output, config.layer_output) if p is not None),
         )
         groups = [list(done.staged) + _support(config, interpreter, tool_env, work, done)]
         for src in config.sources:

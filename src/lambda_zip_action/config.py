@@ -60,6 +60,8 @@ class BuildConfig:
     # Paths (globs) brought back from the default skip rules, credentials included.
     includes: tuple[str, ...] = ()
     compile: bool = True
+    # A CycloneDX SBOM beside each zip (sbom.py): <zip>.cdx.json.
+    sbom: bool = True
     compression_level: int = DEFAULT_COMPRESSION_LEVEL
     source_invalidation: Invalidation = "checked-hash"
     fail_on_size_limit: bool = False
@@ -332,6 +334,7 @@ def make_config(
         excludes=excludes,
         includes=includes,
         compile=bool(merged.get("compile", True)),
+        sbom=bool(merged.get("sbom", True)),
         compression_level=level,
         source_invalidation=cast("Invalidation", invalidation),
         fail_on_size_limit=bool(merged.get("fail_on_size_limit", False)),

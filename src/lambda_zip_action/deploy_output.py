@@ -13,6 +13,7 @@ from lambda_zip_action.archive import ArchiveResult
 from lambda_zip_action.etags import S3ETags, parse_etag
 from lambda_zip_action.limits import SizeReport
 from lambda_zip_action.outputs import Artifact
+from lambda_zip_action.sbom import sbom_path
 
 LABELS = {
     "base64-sha256": "Lambda CodeSha256, Terraform filebase64sha256 / source_code_hash",
@@ -41,6 +42,7 @@ def render_artifact(
         f"{len(archive.entries)} entries",
         f"  content-digest  {archive.content_digest}",
         f"  manifest        {manifest}",
+        *([f"  sbom            {sbom_path(output)}"] if archive.sbom_sha256 else []),
     ]
     return "\n".join(lines) + "\n"
 
@@ -61,6 +63,7 @@ def artifact_document(
         "unzipped-size": sizes.unzipped,
         "entries": len(archive.entries),
         "content-digest": archive.content_digest,
+        **({"sbom": str(sbom_path(output))} if archive.sbom_sha256 else {}),
     }
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lambda_zip_action.archive import ArchiveResult
 from lambda_zip_action.build import BuildResult
 from lambda_zip_action.config import BuildConfig, _is_within, make_config
 from lambda_zip_action.deploy import discover
@@ -30,6 +31,7 @@ from lambda_zip_action.deploy.model import DeployConfig, FunctionSpec
 from lambda_zip_action.errors import ConfigError, OutputError
 from lambda_zip_action.escape import plain
 from lambda_zip_action.outputs import Artifact, _locked, atomic_output
+from lambda_zip_action.sbom import sbom_path
 
 INDEX_SCHEMA = "lambda-zip/index/1"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -292,7 +294,8 @@ _PATH_KEYS = ("output", "manifest", "layer_output", "layer_manifest")
 def _written(the_plan: Plan, config: BuildConfig) -> tuple[Path, ...]:
     """Every file this build puts in place: staging never packs them (nor their directory)."""
     paths = [getattr(config, key) for key in _PATH_KEYS]
-    return tuple(p for p in (*paths, the_plan.index) if p is not None)
+    sboms = [sbom_path(p) for p in (config.output, config.layer_output) if p and config.sbom]
+    return tuple(p for p in (*paths, the_plan.index, *sboms) if p is not None)
 
 
 def _put_in_place(the_plan: Plan, staged: list[Built]) -> list[Built]:
@@ -304,14 +307,18 @@ def _put_in_place(the_plan: Plan, staged: list[Built]) -> list[Built]:
         final, result = one.spec.config, one.result
         archive = result.archive
         moves += [(result.config.output, final.output, archive.sha256),
+                  *_sbom_move(result.config.output, final.output, archive),
                   (result.config.manifest, final.manifest, archive.manifest_sha256)]  # fmt: skip
         layer = result.layer
         if layer and final.layer_output is not None and final.layer_manifest is not None:
             archive = layer.archive
             moves += [(layer.output, final.layer_output, archive.sha256),
+                      *_sbom_move(layer.output, final.layer_output, archive),
                       (layer.manifest, final.layer_manifest, archive.manifest_sha256)]  # fmt: skip
             layer = dataclasses.replace(layer, output=final.layer_output,
-                                        manifest=final.layer_manifest)  # fmt: skip
+                                        manifest=final.layer_manifest,
+                                        sbom=layer.sbom and sbom_path(final.layer_output),
+                                        )  # fmt: skip
         moved = dataclasses.replace(result, config=dataclasses.replace(result.config,
                                     output=final.output, manifest=final.manifest,
                                     layer_output=final.layer_output,
@@ -356,6 +363,13 @@ def _put_in_place(the_plan: Plan, staged: list[Built]) -> list[Built]:
         if temporary is not None and temporary.exists():
             temporary.unlink()
     return built
+
+
+def _sbom_move(staged: Path, final: Path, archive: ArchiveResult) -> list[tuple[Path, Path, str]]:
+    """The SBOM written beside a staged zip, moved beside its final path (none: no move)."""
+    if not archive.sbom_sha256:
+        return []
+    return [(sbom_path(staged), sbom_path(final), archive.sbom_sha256)]
 
 
 def _into(config: BuildConfig, directory: Path) -> BuildConfig:
@@ -435,6 +449,8 @@ def function_document(built: Built, project_dir: Path) -> dict[str, Any]:
         "warnings": list(result.warnings),
     }
     document["manifest"] = _relative(result.manifest, project_dir)
+    if "sbom" in document:
+        document["sbom"] = _relative(Path(document["sbom"]), project_dir)
     del document["path"]  # "zip", relative to the project: the index is read on other machines
     if result.layer is not None:
         document["layer"] = layer_document(result.layer)

@@ -136,6 +136,8 @@ OPTIONS: tuple[Option, ...] = (
            metavar="FILE"),
     Option("manifest", "--manifest", "path", "the manifest to write (default: "
            "<output>.manifest.json)", "manifest", False, metavar="FILE"),
+    Option("sbom", "--no-sbom", "false", "write no CycloneDX SBOM (<zip>.cdx.json) beside "
+           "each zip", "sbom", True),
     Option("excludes", "--exclude", "globs", "leave out source paths matching GLOB (a name, or "
            "a path with /); repeatable", "exclude", True, metavar="GLOB"),
     Option("includes", "--include", "globs", "ship source paths matching GLOB that are skipped "

@@ -1,9 +1,10 @@
-"""The Writing stage: every zip of a build and its manifest, checked, then put in place together.
+"""The Writing stage: every zip of a build, its SBOM and its manifest, checked, then put in
+place together.
 
 Each zip is written to a temporary file beside its final path while its entries' hashes are
 checked against the installers' RECORDs and its sizes against Lambda's limits; only when every
-zip and manifest is written are they renamed into place, each zip before its manifest, under a
-lock. A failure anywhere leaves every previous output untouched.
+zip, SBOM and manifest is written are they renamed into place, each zip before its SBOM and
+its manifest last, under a lock. A failure anywhere leaves every previous output untouched.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import hashlib
 import os
 import tempfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -33,6 +34,7 @@ from lambda_zip_action.limits import SizeReport, combined_problem, size_report
 from lambda_zip_action.manifest import dumps, manifest_document
 from lambda_zip_action.records import check_record_hashes, file_owners, owners, record_hashes
 from lambda_zip_action.requirements import RequirementSet
+from lambda_zip_action.sbom import lock_hashes, package_name, sbom_document, sbom_path
 from lambda_zip_action.stage import StagedFile
 
 
@@ -46,6 +48,8 @@ class Artifact:
     archive: ArchiveResult
     sizes: SizeReport
     etags: S3ETags
+    # The SBOM written beside the zip (sbom.py); None with --no-sbom.
+    sbom: Path | None = None
 
 
 @dataclass
@@ -82,12 +86,21 @@ def write_outputs(
     expected = record_hashes(dependencies)
     owned = owners(dependencies)
     inputs = _inputs(config, requirements, interpreter, installer, installer_version)
+    name = package_name(config.function, config.project_dir, config.output)
     try:
-        paths = [path for package in packages for path in (package.output, package.manifest)]
-        # atomic_outputs renames each zip, then its manifest, under a lock, once all are written.
-        with atomic_outputs(paths) as streams:
-            for index, package in enumerate(packages):
-                stream, manifest_stream = streams[2 * index], streams[2 * index + 1]
+        # atomic_outputs renames each zip, its SBOM, then its manifest, under a lock, once all
+        # are written.
+        paths = [
+            path
+            for package in packages
+            for path in (package.output, *_sbom(config, package), package.manifest)
+        ]
+        with atomic_outputs(paths) as all_streams:
+            streams = iter(all_streams)
+            for package in packages:
+                stream = next(streams)
+                sbom_stream = next(streams) if config.sbom else None
+                manifest_stream = next(streams)
                 prefix = "python/" if package.layout == "layer" else ""
                 result = write_zip(
                     package.entries,
@@ -134,9 +147,22 @@ def write_outputs(
                 result = dataclasses.replace(
                     result, manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest()
                 )
-                artifacts.append(
-                    Artifact(package.output, package.manifest, package.layout, result, sizes, etags)
-                )
+                if sbom_stream is not None:
+                    sbom_bytes = sbom_document(
+                        document,
+                        name + ("-layer" if config.split and package.layout == "layer" else ""),
+                        lock_hashes=lock_hashes(requirements.lines),
+                        read=_reader(package.entries),
+                        marker_environment=config.runtime.marker_environment(config.architecture),
+                        source_date_epoch=config.source_date_epoch,
+                    )
+                    sbom_stream.write(sbom_bytes)
+                    result = dataclasses.replace(
+                        result, sbom_sha256=hashlib.sha256(sbom_bytes).hexdigest()
+                    )
+                sbom = _sbom(config, package)
+                artifacts.append(Artifact(package.output, package.manifest, package.layout,
+                                          result, sizes, etags, *sbom))  # fmt: skip
             together = combined_problem([artifact.sizes for artifact in artifacts])
             if together is not None and config.fail_on_size_limit:
                 raise LimitError(
@@ -149,6 +175,24 @@ def write_outputs(
             "any, is untouched. Free some space or choose another --output."
         ) from exc
     return artifacts
+
+
+def _sbom(config: BuildConfig, package: Package) -> tuple[Path, ...]:
+    return (sbom_path(package.output),) if config.sbom else ()
+
+
+def _reader(entries: list[StagedFile]) -> Callable[[str], bytes | None]:
+    """The content of a staged entry by its name in the zip: what the SBOM reads of it."""
+    by_name = {entry.name: entry.path for entry in entries if entry.path is not None}
+
+    def read(name: str) -> bytes | None:
+        path = by_name.get(name)
+        try:
+            return path.read_bytes() if path is not None else None
+        except OSError:
+            return None
+
+    return read
 
 
 def _inputs(

@@ -95,6 +95,10 @@ def manifest_of(output: Path) -> Path:
     return output.with_name(output.name + ".manifest.json")
 
 
+def sbom_of(output: Path) -> Path:
+    return output.with_name(output.name + ".cdx.json")
+
+
 def leftovers(output: Path, tmpdir: Path) -> list[str]:
     beside = [p.name for p in output.parent.iterdir() if p.name.endswith(".tmp")]
     return beside + [p.name for p in tmpdir.iterdir()]
@@ -309,6 +313,7 @@ def test_every_disk_size_keeps_zip_and_manifest_together(
     page = 4096
     needed = (len(before.zip) + len(before.manifest)) // page + 2
     needed += (reference.stat().st_size + manifest_of(reference).stat().st_size) // page + 2
+    needed += sbom_of(reference).stat().st_size // page + 1
     outcomes = []
     for pages in range(needed - 12, needed + 3):
         tmpdir = tmp_path / f"tmpdir{pages}"
@@ -322,6 +327,7 @@ def test_every_disk_size_keeps_zip_and_manifest_together(
             assert leftovers(output, tmpdir) == []
             if process.returncode == 0:
                 assert output.read_bytes() == reference.read_bytes()
+                assert sbom_of(output).read_bytes() == sbom_of(reference).read_bytes()
                 assert_consistent(output)
             else:
                 assert process.returncode == 2, stderr
@@ -354,11 +360,14 @@ def test_two_builds_racing_for_one_output(tmp_path: Path) -> None:
         assert subprocess.run(["unzip", "-tqq", str(output)], check=False).returncode == 0
         assert sorted(p.name for p in output.parent.iterdir()) == [
             "lambda.zip",
+            "lambda.zip.cdx.json",
             "lambda.zip.manifest.json",
         ]
         document = json.loads(manifest_of(output).read_text())
         assert document["archive"]["sha256"] in reported
         mismatches += document["archive"]["sha256"] != sha256(output)
+        sbom = json.loads(sbom_of(output).read_text())
+        mismatches += sbom["metadata"]["component"]["hashes"][0]["content"] != sha256(output)
     assert mismatches == 0, f"manifest did not describe the zip in {mismatches}/{rounds} rounds"
 
 

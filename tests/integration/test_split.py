@@ -191,7 +191,7 @@ def test_failed_split_build_leaves_both_previous_pairs(project: Path, tmp_path: 
     dist = tmp_path / "dist"
     split_build(project, dist / "lambda.zip")
     before = {path.name: path.read_bytes() for path in dist.iterdir()}
-    assert len(before) == 4
+    assert len(before) == 6  # each zip with its SBOM and its manifest
     (project / "src" / "app" / "handler.py").write_text("def handler(e, c):\n    return 3\n")
 
     # The layer's directory cannot be created: the function zip was already written to its

@@ -114,7 +114,7 @@ def test_a_build_over_the_size_limit_leaves_the_previous_outputs_untouched(
     root = project(tmp_path)
     previous = build(config(root), tool_env())
     before = outputs(previous.config)
-    assert sorted(before) == ["lambda.zip", "lambda.zip.manifest.json"]
+    assert sorted(before) == ["lambda.zip", "lambda.zip.cdx.json", "lambda.zip.manifest.json"]
     # Zeros, stored (level 0): one byte over Lambda's limit for a direct upload, written fast.
     with (root / "src" / "big.bin").open("wb") as big:
         big.truncate(ZIPPED_LIMIT + 1)

@@ -58,6 +58,7 @@ def _unusual(tmp_path: Path, split: bool = True) -> BuildConfig:
         "excludes": ["*.md", "app/fixtures/*"],
         "includes": ["tests"],
         "compile": False,
+        "sbom": False,
         "compression_level": 9,
         "source_invalidation": "unchecked-hash",
         "no_build": True,

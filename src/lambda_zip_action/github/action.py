@@ -50,6 +50,8 @@ from lambda_zip_action.github.runner import (
     set_output,
     write_summary,
 )
+from lambda_zip_action.github.subjects import SUFFIX as SUBJECTS
+from lambda_zip_action.github.subjects import write_subjects
 from lambda_zip_action.outputs import Artifact, atomic_output
 from lambda_zip_action.proof.drift_data import document, render_document
 from lambda_zip_action.proof.drift_report import DriftReport, render
@@ -116,6 +118,9 @@ def run_action(env: Mapping[str, str]) -> Outcome:
     write_data(report_path, data)
     write_summary(env, text)
     outputs = outputs_for(built, report, report_path, layer_report, layer_report_path)
+    output = built.result.output
+    outputs["subjects"] = str(write_subjects(output.with_name(output.name + SUBJECTS),
+                                             [built.result], workspace))  # fmt: skip
     for name, value in outputs.items():
         set_output(env, name, value)
     comment = maybe_comment(inputs, env, text)

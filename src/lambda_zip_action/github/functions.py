@@ -31,6 +31,7 @@ from lambda_zip_action.functions import (
 from lambda_zip_action.github.baseline import compare_packages
 from lambda_zip_action.github.inputs import ActionInputs, within_workspace
 from lambda_zip_action.github.pipeline import Built, ensure_interpreter, run_pipeline
+from lambda_zip_action.github.subjects import SUFFIX, write_subjects
 from lambda_zip_action.limits import UNZIPPED_LIMIT, ZIPPED_LIMIT
 from lambda_zip_action.markdown import escape_inline
 from lambda_zip_action.proof.drift_report import DriftReport, render
@@ -112,7 +113,12 @@ def run_functions(
         shutil.rmtree(scratch, ignore_errors=True)
     text = summary(inputs.name, outcomes)
     reproducible = None if not inputs.verify else all(o.built.reproducible for o in outcomes)
-    return outputs(outcomes, the_plan, reproducible), text, reproducible
+    first = built[0].result.output
+    listed = the_plan.index.with_suffix(SUFFIX) if the_plan.index else first.with_name(
+        first.name + SUFFIX)  # fmt: skip
+    subjects = write_subjects(listed, [one.result for one in built], workspace)
+    return (outputs(outcomes, the_plan, reproducible) | {"subjects": str(subjects)}, text,
+            reproducible)  # fmt: skip
 
 
 def summary(name: str, outcomes: list[FunctionOutcome]) -> str:

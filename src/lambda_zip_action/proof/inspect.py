@@ -27,9 +27,10 @@ from lambda_zip_action.proof.compiled import (
     read_pyc,
     timestamp_pyc_findings,
 )
-from lambda_zip_action.proof.load import read_distributions, read_owners
+from lambda_zip_action.proof.load import file_sha256, read_distributions, read_owners
 from lambda_zip_action.proof.model import Finding, InspectionResult, InspectionSummary, Severity
 from lambda_zip_action.proof.render import inspection_json, inspection_text
+from lambda_zip_action.proof.sbom_check import check_sbom
 from lambda_zip_action.runtimes import ARCHITECTURES, RUNTIMES
 from lambda_zip_action.zip.format import UNIX
 from lambda_zip_action.zip.reader import ZipReader
@@ -68,11 +69,15 @@ def inspect_zip(
         distributions = read_distributions(reader)
         owned = _dependency_files(read_owners(reader))
         # Every entry is read through (bounded): a corrupt or lying entry would fail on Lambda.
+        hashes: dict[str, str | None] = {}
         for entry in archive.entries:
             if not entry.is_dir:
                 content = reader.hash_entry(entry)
+                hashes[entry.name] = content.sha256
                 if content.finding is not None:
                     findings.append(_from_zip(content.finding))
+        sbom, sbom_findings = check_sbom(path, file_sha256(path), reader, hashes, distributions)
+        findings += sbom_findings
     entries = archive.entries
     findings += _reproducibility(entries)
     findings += _lambda_breakers(entries)
@@ -107,6 +112,7 @@ def inspect_zip(
         python_version=python_version,
         architecture=architecture,
         inferred=tuple(inferred),
+        sbom=sbom,
     )
     return InspectionResult(str(path), tuple(_one_per_cause(findings)), summary)
 

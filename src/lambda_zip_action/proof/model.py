@@ -129,6 +129,16 @@ class NativeLibrary:
 
 
 @dataclass(frozen=True)
+class SbomSummary:
+    path: str
+    where: str  # "beside" or "inside"
+    spec_version: str
+    components: int  # top-level components
+    files: int  # file components listed, nested ones included
+    matches: bool  # no file, hash or zip the SBOM names disagrees with the zip
+
+
+@dataclass(frozen=True)
 class InspectionSummary:
     entries: int
     files: int
@@ -142,6 +152,8 @@ class InspectionSummary:
     architecture: str | None
     inferred: tuple[str, ...]
     """How the target was inferred when it was not given."""
+    # The SBOM found beside or inside the zip (proof/sbom_check.py), None when none.
+    sbom: SbomSummary | None = None
 
 
 @dataclass(frozen=True)

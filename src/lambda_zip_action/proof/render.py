@@ -179,6 +179,12 @@ def inspection_text(result: InspectionResult, listed: int = 10) -> str:
         out.append(f"bytecode for: {', '.join(s.python_versions)}")
     if s.native_libraries:
         out.append(f"native libraries: {len(s.native_libraries)}")
+    if s.sbom is not None:
+        out.append(
+            f"sbom: {plain(s.sbom.path)} ({s.sbom.where} the zip), CycloneDX "
+            f"{plain(s.sbom.spec_version)}, {s.sbom.components} components, {s.sbom.files} "
+            f"files listed, {'agrees with' if s.sbom.matches else 'DISAGREES with'} the zip"
+        )
     groups: dict[tuple[str, str], list[Finding]] = {}
     rank = {"error": 0, "warning": 1, "info": 2}
     for finding in sorted(result.findings, key=lambda f: (rank[f.severity], f.code)):

@@ -48,6 +48,7 @@ from lambda_zip_action.bytecode_cache import FreshGroup, mark_proven, remove_con
 from lambda_zip_action.compile import default_workers
 from lambda_zip_action.config import BuildConfig
 from lambda_zip_action.errors import LambdaZipError
+from lambda_zip_action.escape import plain
 from lambda_zip_action.events import Event, Listener, ignore
 from lambda_zip_action.launch import self_command
 from lambda_zip_action.options import rebuild_arguments
@@ -55,6 +56,7 @@ from lambda_zip_action.proof.diff import diff
 from lambda_zip_action.proof.explain import EntryExplanation, explain_entries
 from lambda_zip_action.proof.load import file_sha256
 from lambda_zip_action.proof.model import DiffResult
+from lambda_zip_action.sbom import sbom_path
 
 
 class RebuildError(LambdaZipError):
@@ -132,9 +134,10 @@ def verify(
         layer = None
         if first.layer is not None:
             layer = LayerVerification(*_compare(first.layer.output, first.layer.archive.sha256,
-                                                _rebuilt_layer(second_zip)))  # fmt: skip
+                                                _rebuilt_layer(second_zip),
+                                                first.layer.sbom))  # fmt: skip
         second_sha, same, differences, entries = _compare(
-            config.output, first.archive.sha256, second_zip
+            config.output, first.archive.sha256, second_zip, first.sbom
         )
         result = VerifyResult(first, second_sha, same, differences, entries, layer)
         if first.bytecode_groups and cache_dir is not None:
@@ -258,10 +261,13 @@ def differing_process(
 
 
 def _compare(
-    first: Path, first_sha: str, second: Path
+    first: Path, first_sha: str, second: Path, first_sbom: Path | None = None
 ) -> tuple[str, bool, DiffResult | None, tuple[EntryExplanation, ...]]:
+    """The two zips compared; when they agree, the SBOMs beside them too (`first_sbom`)."""
     second_sha = file_sha256(second)
     if second_sha == first_sha:
+        if first_sbom is not None and (why := _sboms_differ(first_sbom, sbom_path(second))):
+            return second_sha, False, None, (EntryExplanation(first_sbom.name, why),)
         return second_sha, True, None, ()
     try:
         differences = diff(first, second)
@@ -272,6 +278,25 @@ def _compare(
         return second_sha, False, None, (EntryExplanation("the zips", f"cannot be compared "
                                                           f"entry by entry: {exc}"),)  # fmt: skip
     return second_sha, False, differences, explained
+
+
+def _sboms_differ(first: Path, second: Path) -> str | None:
+    """Why the rebuild's SBOM is not the first build's, byte for byte; None when it is."""
+    try:
+        second_bytes = second.read_bytes()
+    except OSError:
+        return "the verifying rebuild wrote no SBOM beside its zip"
+    first_bytes = first.read_bytes()
+    if first_bytes == second_bytes:
+        return None
+    for number, (one, two) in enumerate(
+        zip(first_bytes.splitlines(), second_bytes.splitlines(), strict=False), 1
+    ):
+        if one != two:
+            return (f"the SBOM differs from the rebuild's (the zips are identical): line {number} "
+                    f"is {plain(one.decode(errors='replace').strip())!r} in the first build and "
+                    f"{plain(two.decode(errors='replace').strip())!r} in the rebuild")  # fmt: skip
+    return "the SBOM differs from the rebuild's in length (the zips are identical)"
 
 
 def _rebuilt_layer(second_zip: Path) -> Path:

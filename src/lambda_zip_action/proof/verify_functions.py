@@ -110,9 +110,10 @@ def _verified(
     layer = None
     if first.layer is not None:
         layer = LayerVerification(*_compare(first.layer.output, first.layer.archive.sha256,
-                                            Path(row["layer"]["path"])))  # fmt: skip
+                                            Path(row["layer"]["path"]),
+                                            first.layer.sbom))  # fmt: skip
     second_sha, same, differences, entries = _compare(
-        first.output, first.archive.sha256, Path(row["path"])
+        first.output, first.archive.sha256, Path(row["path"]), first.sbom
     )
     result = VerifyResult(first, second_sha, same, differences, entries, layer)
     if first.bytecode_groups and cache_dir is not None:
