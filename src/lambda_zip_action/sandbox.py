@@ -92,6 +92,8 @@ class Sandbox:
 
     kind: str  # "unshare" or "bwrap"
     prefix: tuple[str, ...]
+    # unshare: the program that drops every capability before the command runs (setpriv).
+    drop: tuple[str, ...] = ()
 
     def wrap(self, command: Sequence[str], mounts: Mounts) -> list[str]:
         """`command` run in this sandbox with `mounts` applied."""
@@ -106,7 +108,10 @@ class Sandbox:
             *(f"mount --bind {shlex.quote(str(p))} {shlex.quote(str(p))}" for p in mounts.writable),
             *(_read_only(p) for p in mounts.read_only),
         ]
-        script = " && ".join([*steps, 'exec "$@"'])
+        # The mounts need the namespace's capabilities; the command must not have them, or it
+        # unmounts the new /proc (the host's lies below) and remounts the binds writable.
+        drop = " ".join(shlex.quote(part) for part in self.drop)
+        script = " && ".join([*steps, f'exec {drop} -- "$@"'])
         return [*self.prefix, "/bin/sh", "-c", script, "sh", *command]
 
 
@@ -115,25 +120,33 @@ def _read_only(path: Path) -> str:
     return f"mount --bind {quoted} {quoted} && mount -o remount,bind,ro {quoted}"
 
 
-def _candidates(unshare: str | None, bwrap: str | None, root: bool) -> list[Sandbox]:
+def _candidates(
+    unshare: str | None, bwrap: str | None, setpriv: str | None, root: bool
+) -> list[Sandbox]:
     found = []
-    if unshare is not None:
+    if unshare is not None and setpriv is not None:
         plain = (unshare, "--pid", "--fork", "--mount-proc", "--kill-child")
         user = (unshare, "--user", "--map-root-user", *plain[1:])
-        found += [Sandbox("unshare", plain)] if root else []
-        found.append(Sandbox("unshare", user))
+        drop = (setpriv, "--no-new-privs", "--inh-caps=-all", "--ambient-caps=-all",
+                "--bounding-set=-all")  # fmt: skip
+        found += [Sandbox("unshare", plain, drop)] if root else []
+        found.append(Sandbox("unshare", user, drop))
     if bwrap is not None:
+        # --cap-drop ALL: as root bwrap keeps the capabilities otherwise.
         found.append(Sandbox("bwrap", (bwrap, "--dev-bind", "/", "/", "--unshare-pid", "--proc",
-                                       "/proc", "--die-with-parent", "--new-session")))  # fmt: skip
+                                       "/proc", "--die-with-parent", "--new-session",
+                                       "--cap-drop", "ALL")))  # fmt: skip
     return found
 
 
 @functools.cache
-def _isolation(unshare: str | None, bwrap: str | None, root: bool) -> Sandbox | None:
+def _isolation(
+    unshare: str | None, bwrap: str | None, setpriv: str | None, root: bool
+) -> Sandbox | None:
     with tempfile.TemporaryDirectory(prefix="lambda-zip-probe-") as probe:
         directory = Path(probe)
         mounts = Mounts((directory,), (), (directory,))
-        for sandbox in _candidates(unshare, bwrap, root):
+        for sandbox in _candidates(unshare, bwrap, setpriv, root):
             try:
                 ran = subprocess.run(sandbox.wrap(["/bin/sh", "-c", ":"], mounts),
                                      capture_output=True, stdin=subprocess.DEVNULL, timeout=30,
@@ -150,7 +163,7 @@ def isolation(env: Mapping[str, str]) -> Sandbox | None:
     bwrap), checked by starting it once with a read-only mount; None where none does."""
     path = env.get("PATH", os.defpath)
     return _isolation(shutil.which("unshare", path=path), shutil.which("bwrap", path=path),
-                      os.geteuid() == 0)  # fmt: skip
+                      shutil.which("setpriv", path=path), os.geteuid() == 0)  # fmt: skip
 
 
 def exposure(env: Mapping[str, str]) -> list[str]:

@@ -89,7 +89,7 @@ def _path_with(tmp_path: Path, *tools: str) -> str:
     return str(directory)
 
 
-SANDBOXES = {"unshare": ("unshare", "mount"), "bwrap": ("bwrap",)}
+SANDBOXES = {"unshare": ("unshare", "mount", "setpriv"), "bwrap": ("bwrap",)}
 
 
 def _build(project: Path, **env: str | None) -> subprocess.CompletedProcess[str]:
@@ -245,3 +245,58 @@ def test_a_build_script_cannot_write_the_caches_the_home_or_git(tmp_path: Path, 
                        "project": "written"}, results  # fmt: skip
     for name in ("lambda-zip cache", "uv cache", "home", "PATH in home", ".git"):
         assert not (Path(targets[name]) / "poisoned").exists()
+
+
+ESCAPER = """\
+import json, os, pathlib, subprocess
+from backend_wheel import build_wheel as _wheel
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    results = {{}}
+    # The sandbox's /proc lies over the host's, its read-only binds were made in its own mount
+    # namespace: with the capabilities to, the script takes both away.
+    for name, command in (("umount /proc", ["umount", "-l", "/proc"]),
+                          ("remount home", ["mount", "-o", "remount,bind,rw", {home!r}])):
+        results[name] = subprocess.run(command, capture_output=True).returncode
+    try:
+        pathlib.Path({home!r}, "planted").write_text("x")
+        results["home"] = "written"
+    except OSError as exc:
+        results["home"] = exc.strerror
+    seen = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                seen.append(pathlib.Path("/proc", entry, "environ").read_bytes().decode("utf-8", "replace"))
+            except OSError:
+                pass
+    results["secret"] = any({secret!r} in text for text in seen)
+    pathlib.Path({marker!r}).write_text(json.dumps(results))
+    return _wheel(wheel_directory, config_settings, metadata_directory)
+"""
+
+
+@pytest.mark.parametrize("kind", sorted(SANDBOXES))
+def test_a_build_script_cannot_unmount_or_remount_its_way_out(tmp_path: Path, kind: str) -> None:
+    """The script ran with the capabilities of its namespace (root in it): `umount /proc`
+    showed every process of the host, the secret in this tool's environ among them, and a
+    remount made the read-only home writable. Capabilities are dropped before it runs
+    (setpriv after unshare's mounts, bwrap --cap-drop ALL): both fail, nothing leaks."""
+    path = _path_with(tmp_path, *dict.fromkeys((*SANDBOXES[kind], "setpriv", "umount", "mount")))
+    if isolation({"PATH": path}) is None:
+        pytest.fail(f"{kind} cannot start here: that sandbox is untested", pytrace=False)
+    project, marker = _project(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    package = tmp_path / "spy"
+    (package / "backend_wheel.py").write_text((package / "backend.py").read_text()
+                                              .replace("    _scan()\n", "", 1))  # fmt: skip
+    (package / "backend.py").write_text(
+        ESCAPER.format(home=str(home), secret=SECRET, marker=str(marker))
+    )
+    built = _build(project, PATH=path, HOME=str(home))
+    assert built.returncode == 0, built.stderr
+    results = json.loads(marker.read_text())
+    assert results["umount /proc"] != 0 and results["remount home"] != 0, results
+    assert results["home"] == "Read-only file system" and results["secret"] is False, results
+    assert not (home / "planted").exists()
