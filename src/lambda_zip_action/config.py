@@ -285,7 +285,7 @@ def make_config(
     else:
         requirements = _requirements(project_dir, merged.get("requirements"), problems, notes)
     if function is not None:
-        _unused_dependency_files(function, requirements, problems)
+        _unused_dependency_files(function, requirements, problems, notes)
 
     default_name = f"{function.name}.zip" if function is not None else "lambda.zip"
     output = _absolute(merged.get("output") or project_dir / "dist" / default_name)
@@ -416,16 +416,25 @@ DEPENDENCY_FILES = ("requirements.txt", "uv.lock", "poetry.lock", "Pipfile.lock"
 
 
 def _unused_dependency_files(
-    function: FunctionSpec, requirements: Path | None, problems: list[str]
+    function: FunctionSpec, requirements: Path | None, problems: list[str], notes: list[str]
 ) -> None:
-    """A dependency file in the function's code directory that the build would not install."""
+    """A dependency file in the function's code directory that the build would not install:
+    an error when nothing is installed (the usual slip: the zip lacks every dependency), a note
+    beside the one the deploy tool installs (an exported requirements.txt beside its lock)."""
     for name in DEPENDENCY_FILES:
         candidate = function.code_dir / name
         if not candidate.is_file() or (requirements is not None and candidate == requirements):
             continue
+        if name in function.excludes:  # the deploy tool leaves it out of the package too
+            continue
         if name == "pyproject.toml" and not _has_project_dependencies(candidate):
             continue
-        using = f"installs {requirements}" if requirements is not None else "installs nothing"
+        if requirements is not None:
+            notes.append(f"{visible(str(candidate))} lies in the code directory of "
+                         f"{visible(function.name)} too; the build installs {requirements}, as "
+                         "its deploy tool does")  # fmt: skip
+            continue
+        using = "installs nothing"
         problems.append(
             f"{visible(str(candidate))} lies in the code directory of {visible(function.name)}, "
             f"but the build {using}: its dependencies would be missing from the zip; name it "

@@ -32,6 +32,8 @@ MAX_PARSED_BYTES = 1024 * 1024
 RUNTIME_PROVIDED = frozenset({
     "boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six",
     "awslambdaric", "bootstrap", "runtime_client", "lambda_runtime_client",
+    # The runtime image's own pip, and the durable functions SDK of python3.13 and later.
+    "pip", "aws_durable_execution_sdk_python",
 })  # fmt: skip
 # Modules of the standard library of some CPython 3.x that this interpreter may not list.
 _REMOVED_STDLIB = frozenset({
@@ -47,7 +49,11 @@ def module_and_function(handler: str) -> tuple[str, str] | None:
     if not dot or not module or not function.isidentifier():
         return None
     parts = module.replace("/", ".").split(".")
-    if not all(part.isidentifier() for part in parts):
+    # Lambda's runtime imports the module with importlib.import_module, which takes a name
+    # an import statement could not (`producer-function`, `src/lambda-start`): any part
+    # without spaces or path tricks.
+    if not all(part and part.isprintable() and not any(c.isspace() for c in part)
+               and part not in (".", "..") for part in parts):  # fmt: skip
         return None
     return "/".join(parts), function
 
@@ -77,6 +83,12 @@ def check_handler(
     files = {entry.name: entry for entry in entries if not entry.is_dir}
     candidates = (f"{prefix}{module}.py", f"{prefix}{module}/__init__.py")
     source = next((files[c] for c in candidates if c in files), None)
+    if source is None and f"{prefix}{handler.strip()}" in files:
+        # `run.sh`: a program an exec wrapper (AWS_LAMBDA_EXEC_WRAPPER, the Lambda Web
+        # Adapter) starts, not a Python module.
+        warn(f"{plain(function)}'s handler {plain(handler)!r} is a file of the package, not a "
+             "Python module: taken as a program an exec wrapper runs, not checked")  # fmt: skip
+        return
     if source is None:
         stem = f"{prefix}{module}."
         if any(n.startswith(stem) and n.endswith(".so") and "/" not in n[len(stem):]

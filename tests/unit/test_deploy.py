@@ -307,3 +307,34 @@ def test_two_functions_whose_names_differ_only_in_case_are_refused(tmp_path: Pat
     })  # fmt: skip
     with pytest.raises(ConfigError, match="Api and api would both be written"):
         plan(root, {}, None)
+
+
+def test_layers_named_by_arn_are_kept_and_a_layer_module_is_no_function(tmp_path: Path) -> None:
+    """A function's layers, whatever names them, tell the build that an import its zip lacks
+    may come from one (a warning, not an error); the Terraform lambda module with create_layer
+    makes a layer, not a function (it was read as a function without a handler)."""
+    sls = _project(tmp_path / "sls", {
+        "serverless.yml": "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n"
+        "  layers:\n    - arn:aws:lambda:us-east-1:017000801446:layer:Powertools:7\n"
+        "functions:\n  hello:\n    handler: h.hello\n"
+        "  own:\n    handler: h.hello\n    layers:\n      - {Ref: SharedLambdaLayer}\n",
+        "h.py": "def hello(e, c):\n    return 1\n",
+    })  # fmt: skip
+    found = discover(sls)
+    assert found is not None
+    layers = {f.name: f.layers for f in found.functions}
+    assert layers["hello"] == ("arn:aws:lambda:us-east-1:017000801446:layer:Powertools:7",)
+    assert len(layers["own"]) == 1 and "SharedLambdaLayer" in layers["own"][0]
+    tf = _project(tmp_path / "tf", {
+        "main.tf": 'module "lambda_layer" {\n  source = "terraform-aws-modules/lambda/aws"\n'
+        '  create_layer = true\n  layer_name = "deps"\n  source_path = "layer"\n}\n'
+        'module "fn" {\n  source = "terraform-aws-modules/lambda/aws"\n'
+        '  function_name = "fn"\n  handler = "app.handler"\n  runtime = "python3.12"\n'
+        '  source_path = "src"\n  layers = [module.lambda_layer.lambda_layer_arn]\n}\n',
+        "src/app.py": "def handler(e, c):\n    return 1\n", "layer/x.py": "",
+    })  # fmt: skip
+    found = discover(tf)
+    assert found is not None
+    [fn] = found.functions
+    assert fn.layers and "lambda_layer_arn" in fn.layers[0]
+    assert any("creates a layer" in note for note in found.notes)

@@ -172,7 +172,7 @@ FUNCTION = """\
         (("Runtime: python3.12", "Runtime: python3.9"), "template.yaml:12 declares python3.9"),
         (("Runtime: python3.12", "Runtime: python3.15"), "not a Lambda Python runtime"),
         (("Runtime: python3.12", "Runtime: !Ref Arch"), "the Runtime of Fn is !Ref Arch"),
-        (("CodeUri: fn/", "CodeUri: fn/app.py"), "template.yaml:10 puts the code of Fn in"),
+        (("CodeUri: fn/", "CodeUri: ../elsewhere/"), "template.yaml:10 puts the code of Fn at"),
         (("      Handler: app.handler\n", ""), "template.yaml:7 declares Fn without a Handler"),
         (
             ("Runtime: python3.12", "Runtime: python3.12\n      Architectures: [x86]"),
@@ -210,3 +210,46 @@ def test_samconfig_naming_no_template_of_the_project(
     with pytest.raises(DeployConfigError) as raised:
         discover(root)
     assert words in raised.value.message
+
+
+def test_no_codeuri_is_the_templates_directory_and_a_file_is_zipped_alone(
+    tmp_path: Path,
+) -> None:
+    """SAM's own defaults (samcli DEFAULT_CODEURI "."; a CodeUri naming one file), and every
+    layer a function names, an ARN included: each was an error or dropped."""
+    header = "Transform: AWS::Serverless-2016-10-31\nResources:\n"
+    root = _project(tmp_path / "root", {
+        "template.yaml": header + textwrap.indent(textwrap.dedent("""\
+              Root:
+                Type: AWS::Serverless::Function
+                Properties:
+                  Handler: producer-function.lambda_handler
+                  Runtime: python3.12
+                  Layers:
+                    - arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3:7
+                    - !Sub arn:aws:lambda:${AWS::Region}:017000801446:layer:Other:1
+            """), "  "),
+        "producer-function.py": "def lambda_handler(e, c):\n    return 1\n",
+    })  # fmt: skip
+    found = discover(root)
+    assert found is not None
+    [root_fn] = found.functions
+    assert root_fn.code_dir == root.resolve() and any("names no CodeUri" in n for n in found.notes)
+    assert root_fn.layers[0].startswith("arn:aws:lambda:us-east-1:") and len(root_fn.layers) == 2
+    single = _project(tmp_path / "single", {
+        "template.yaml": header + textwrap.indent(textwrap.dedent("""\
+              One:
+                Type: AWS::Serverless::Function
+                Properties:
+                  CodeUri: fn/app.py
+                  Handler: app.handler
+                  Runtime: python3.12
+            """), "  "),
+        "fn/app.py": "def handler(e, c):\n    return 1\n",
+        "fn/other.py": "", "fn/requirements.txt": "requests\n",
+    })  # fmt: skip
+    found = discover(single)
+    assert found is not None
+    [one] = found.functions
+    assert one.code_dir == (single / "fn").resolve()
+    assert set(one.excludes) == {"other.py", "requirements.txt"} and one.requirements is None

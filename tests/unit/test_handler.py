@@ -30,7 +30,9 @@ def _staged(tmp_path: Path, files: dict[str, str]) -> list[StagedFile]:
         ("src/handlers/orders.main", ("src/handlers/orders", "main")),
         ("app", None),
         ("app.", None),
-        ("my-app.handler", None),
+        ("my-app.handler", ("my-app", "handler")),
+        ("src/lambda-start.main", ("src/lambda-start", "main")),
+        ("my app.handler", None),
         ("../x.handler", None),
     ],
 )

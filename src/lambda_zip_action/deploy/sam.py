@@ -203,6 +203,11 @@ def _function(
     if runtime is None:
         notes.append(f"{runtime_said}: {name} runs {plain(str(runtime_value))}: not Python")
         return None
+    if code is None and serverless:
+        # SAM's default CodeUri: the template's own directory (samcli's DEFAULT_CODEURI ".").
+        code = "."
+        notes.append(f"{said}: {name} names no CodeUri: its code is the template's directory, "
+                     "as SAM takes it")  # fmt: skip
     if code is None:
         raise DeployConfigError(
             f"{said} declares {plain(name)} with no {code_key}: name the "
@@ -218,7 +223,15 @@ def _function(
             "what ships, which this tool cannot read. Declare the function in "
             "[tool.lambda-zip.functions] (source, handler, requirements) to build it here."
         )
-    code_dir = inside(path.parent / code, project_dir, code_said, f"the code of {name}")
+    excludes: tuple[str, ...] = ()
+    if (path.parent / code).is_file():
+        # A CodeUri naming one file: SAM zips that file alone.
+        code_dir = inside((path.parent / code).parent, project_dir, code_said,
+                          f"the code of {name}")  # fmt: skip
+        single = (path.parent / code).name
+        excludes = tuple(sorted(c.name for c in code_dir.iterdir() if c.name != single))
+    else:
+        code_dir = inside(path.parent / code, project_dir, code_said, f"the code of {name}")
     handler_value, handler_said = get("Handler")
     if not isinstance(handler_value, str):
         raise DeployConfigError(f"{handler_said} declares {plain(name)} without a Handler.")
@@ -236,14 +249,19 @@ def _function(
         handler=Declared(handler_value, handler_said),
         runtime=runtime,
         architecture=None if arch_value is None else architecture(arch_value, arch_said, name),
-        requirements=requirements if requirements.is_file() else None,
-        layers=tuple(
-            dict.fromkeys(
-                str(ref["Ref"]) for ref in layer_refs if isinstance(ref, Mapping) and "Ref" in ref
-            )
-        ),
+        requirements=requirements if requirements.is_file() and not excludes else None,
+        # Every layer, by its logical name or, for one built elsewhere (an ARN, a !Sub of one,
+        # a parameter), as written: what it provides is not known, but that it may be is.
+        layers=tuple(dict.fromkeys(_layer_name(ref) for ref in layer_refs)),
+        excludes=excludes,
         origin=said,
     )
+
+
+def _layer_name(ref: object) -> str:
+    if isinstance(ref, Mapping) and "Ref" in ref:
+        return str(ref["Ref"])
+    return plain(describe(ref)) if not isinstance(ref, str) else ref
 
 
 def _build_method(resource: Mapping[str, Any]) -> str | None:

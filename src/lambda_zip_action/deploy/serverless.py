@@ -221,6 +221,7 @@ def read(path: Path, project_dir: Path) -> DeployConfig:
                 else None,
                 excludes=excludes,
                 includes=includes,
+                layers=spec.layers,
                 origin=said,
             )
         )
@@ -273,6 +274,9 @@ def _function(
     if not isinstance(handler_value, str):
         raise DeployConfigError(f"{handler_said} declares {plain(name)} without a handler.")
     arch_value, arch_said, arch_given = get("architecture")
+    # The function's layers replace the provider's; each as written (an ARN, a Ref, a
+    # variable): what it provides is not known, but that it may be is.
+    layers = function.get("layers", provider.get("layers"))
     return FunctionSpec(
         name=function_name(name, said),
         tool="serverless",
@@ -280,6 +284,9 @@ def _function(
         handler=Declared(handler_value, handler_said),
         runtime=runtime,
         architecture=architecture(arch_value, arch_said, name) if arch_given else None,
+        layers=tuple(plain(str(layer))[:200] for layer in layers)
+        if isinstance(layers, list)
+        else (),
     )
 
 

@@ -160,7 +160,12 @@ def _spec(
 ) -> FunctionSpec:
     handler, runtime, arch = common
     label = name if prefix is None else f"{prefix}.{name}"
+    # Layers as written (an ARN, module.x.lambda_layer_arn): what they provide is not known.
+    layers = block.body.get("layers")
     return FunctionSpec(
+        layers=tuple(plain(str(layer))[:200] for layer in layers)
+        if isinstance(layers, list)
+        else (),
         name=function_name(label, block.origin),
         tool="terraform",
         code_dir=code_dir,
@@ -235,11 +240,23 @@ def _single_file(scope: Scope, value: str, said: Origin, name: str) -> tuple[Pat
     return code_dir, tuple(others)
 
 
+def _makes_function(scope: Scope, block: Block, name: str, notes: list[str]) -> bool:
+    """Whether the lambda module makes a function: not with create = false, nor with
+    create_layer = true (it makes a layer then, whatever create_function says)."""
+    body = block.body
+    if scope.resolve(body.get("create_layer")) is True:
+        notes.append(f"{block.origin}: {name} creates a layer: the functions that use it are "
+                     "built, it is not")  # fmt: skip
+        return False
+    return False not in (scope.resolve(body.get("create")),
+                         scope.resolve(body.get("create_function")))  # fmt: skip
+
+
 def _lambda_module(
     scope: Scope, block: Block, name: str, prefix: str | None, notes: list[str]
 ) -> FunctionSpec | None:
     body = block.body
-    if scope.resolve(body.get("create_function")) is False:
+    if not _makes_function(scope, block, name, notes):
         return None
     prebuilt = ("local_existing_package", "s3_existing_package")
     if scope.resolve(body.get("create_package")) is False or any(k in body for k in prebuilt):

@@ -55,6 +55,8 @@ def _handler_module(function: FunctionSpec, project_dir: Path) -> None:
         f"{function.handler.origin} declares handler {plain(declared)!r} for {plain(function.name)}"
     )
     parsed = module_and_function(declared)
+    if (function.code_dir / declared.strip()).is_file() and not declared.endswith(".py"):
+        return  # a program an exec wrapper runs (`run.sh`): the build says so
     if parsed is None:
         raise DeployConfigError(
             f"{said}, which is not module.function (e.g. app.lambda_handler): Lambda could not "
