@@ -267,7 +267,8 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                seen.append(pathlib.Path("/proc", entry, "environ").read_bytes().decode("utf-8", "replace"))
+                data = pathlib.Path("/proc", entry, "environ").read_bytes()
+                seen.append(data.decode("utf-8", "replace"))
             except OSError:
                 pass
     results["secret"] = any({secret!r} in text for text in seen)
