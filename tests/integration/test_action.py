@@ -335,7 +335,7 @@ def test_push_builds_verifies_and_sets_every_output(scenario: Scenario) -> None:
     assert set(outputs) == {
         "path", "sha256", "base64-sha256", "md5", "size", "content-digest", "manifest",
         "changed", "reproducible", "report", "report-data", "baseline-sha256", "s3-etag-5mib",
-        "s3-etag-8mib", "functions", "index",
+        "s3-etag-8mib", "functions", "index", "subjects",
         *(f"layer-{name}" for name in ("path", "sha256", "base64-sha256", "md5", "s3-etag-5mib",
           "s3-etag-8mib", "size", "content-digest", "manifest", "changed", "report",
           "baseline-sha256")),
