@@ -97,6 +97,9 @@ class Deployed:
     sha256: str
     path: Path | None
     note: str | None = None
+    # A function's runtime ("python3.12") and architecture, as Lambda reports them.
+    runtime: str | None = None
+    architecture: str | None = None
 
 
 def looks_like_target(value: str) -> bool:
@@ -145,6 +148,7 @@ def fetch(target: Target, env: Mapping[str, str], directory: Path) -> Deployed:
                 body.close()
             return Deployed(target, digest, destination)
         client = _client(session, botocore, "lambda", env, target.region)
+        runtime = architecture = None
         if target.layer_arn is not None:
             # GetLayerVersion with the layer's ARN, as GetLayerVersionByArn (which moto lacks).
             layer, _, version = target.layer_arn.rpartition(":")
@@ -163,10 +167,12 @@ def fetch(target: Target, env: Mapping[str, str], directory: Path) -> Deployed:
                     f"{target} is a container image function: it has no zip to compare with."
                 )
             sha_b64 = configuration.get("CodeSha256")
+            runtime = configuration.get("Runtime")
+            architecture = (configuration.get("Architectures") or [None])[0]
             location = response.get("Code", {}).get("Location")
     sha256 = _hex(sha_b64, str(target))
     path, note = _download(location, destination, sha256, env)
-    return Deployed(target, sha256, path, note)
+    return Deployed(target, sha256, path, note, runtime, architecture)
 
 
 def _boto3() -> tuple[Any, Any]:

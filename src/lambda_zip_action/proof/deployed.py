@@ -9,14 +9,19 @@ note says why there is no file-level report.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambda_zip_action.aws import Target, fetch
+from lambda_zip_action.aws import Deployed, Target, fetch, parse_target
+from lambda_zip_action.escape import plain
 from lambda_zip_action.proof.diff import diff
 from lambda_zip_action.proof.drift_data import side_manifest
 from lambda_zip_action.proof.drift_report import DriftReport, Package
+from lambda_zip_action.proof.load import load
 from lambda_zip_action.proof.model import DiffResult
 
 # drift_data refuses a longer old-label (an S3 key may hold 1,024 characters).
@@ -39,7 +44,12 @@ def deployed_report(
     scratch: Path,
 ) -> Against:
     """`new` (the zip at `new_zip`) against what `target` holds."""
-    deployed = fetch(target, env, scratch)
+    return report_against(fetch(target, env, scratch), name, new, new_zip)
+
+
+def report_against(deployed: Deployed, name: str, new: Package, new_zip: Path) -> Against:
+    """`new` (the zip at `new_zip`) against what was fetched."""
+    target = deployed.target
     label = label_of(target)
     if deployed.path is None:
         old = Package(deployed.sha256, b64(deployed.sha256))
@@ -69,3 +79,28 @@ def old_side(result: DiffResult, new: Package, verified: bool | None) -> Package
 
 def b64(hex_digest: str) -> str:
     return base64.b64encode(bytes.fromhex(hex_digest)).decode("ascii")
+
+
+@contextlib.contextmanager
+def fetched_for_diff(
+    value: str, new: Path, env: Mapping[str, str]
+) -> Iterator[tuple[Path | None, tuple[int, str]]]:
+    """For `lambda-zip diff DEPLOYED NEW`: the deployed zip while the block runs, or (None,
+    (exit code, verdict in words)) when only its CodeSha256 could be had."""
+    target = parse_target(value)
+    assert target is not None
+    scratch = Path(tempfile.mkdtemp(prefix="lambda-zip-deployed-"))
+    try:
+        deployed = fetch(target, env, scratch)
+        if deployed.path is not None:
+            yield deployed.path, (0, "")
+            return
+        new_sha = load(new).summary.sha256
+        if new_sha == deployed.sha256:
+            yield None, (0, plain(f"{target}: identical bytes (CodeSha256)"))
+            return
+        yield None, (1, plain(
+            f"{target}: differs (CodeSha256 {b64(deployed.sha256)} is not {new}'s), but "
+            f"{deployed.note}: there is no file-level report."))  # fmt: skip
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
