@@ -191,8 +191,17 @@ def _boto3() -> tuple[Any, Any]:
 def _session(boto3: Any, env: Mapping[str, str]) -> Any:
     import botocore.exceptions
 
+    # The environment this tool was given first (the Action's, a test's), then boto3's chain.
+    keys: dict[str, str | None] = {}
+    if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
+        keys = {"aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
+                "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
+                "aws_session_token": env.get("AWS_SESSION_TOKEN") or None}  # fmt: skip
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
     try:
-        return boto3.session.Session(profile_name=env.get("AWS_PROFILE") or None)
+        return boto3.session.Session(
+            profile_name=env.get("AWS_PROFILE") or None, region_name=region, **keys
+        )
     except botocore.exceptions.ProfileNotFound:
         raise AwsError(
             f"The AWS profile {plain(env.get('AWS_PROFILE', ''))!r} (AWS_PROFILE) is not in the "
