@@ -189,8 +189,12 @@ def test_audit_picks_one_function_of_a_multi_function_project(moto: str, tmp_pat
     assert_one_paragraph(result)
     assert "pick the one that is deployed there with --function NAME" in result.stderr
     result = cli_run(env, "audit", targets["single"], "--project", str(project),
-                     "--function", "billing")  # fmt: skip
+                     "--function", "billing", "--json")  # fmt: skip
     assert result.returncode == 0, support.explain(result)
+    document = json.loads(result.stdout)
+    assert document["same"] is True and document["commit"] is None
+    assert document["sha256"] == document["deployed-sha256"]
+    assert document["deployed"] == targets["single"]
     result = cli_run(env, "audit", targets["function"], "--project", str(project),
                      "--function", "orders")  # fmt: skip
     assert result.returncode == 1, support.explain(result)
