@@ -23,6 +23,8 @@ holds replaced, and never the presigned `Location` URL (its query is a credentia
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
 import urllib.error
@@ -36,13 +38,11 @@ from typing import Any
 from lambda_zip_action.errors import AwsError, ConfigError
 from lambda_zip_action.escape import plain
 
-# What is downloaded at most: Lambda's own ceiling for code from S3 is 250 MiB unzipped, so a
-# zip of it is smaller; anything larger is not a Lambda package.
+# Downloaded at most: Lambda's ceiling is 250 MiB unzipped; anything larger is not a package.
 MAX_BYTES = 256 * 1024 * 1024
 CHUNK = 1024 * 1024
-# Seconds: connecting, and waiting for the next bytes.
 CONNECT_TIMEOUT = 10
-READ_TIMEOUT = 60
+READ_TIMEOUT = 60  # seconds, as CONNECT_TIMEOUT: waiting for the next bytes
 
 _S3 = re.compile(r"s3://(?P<bucket>[^/?#]+)/(?P<key>[^?#]+)(?:\?versionId=(?P<version>[^&#]+))?")
 _FUNCTION = re.compile(r"lambda:(?P<name>[A-Za-z0-9_-]{1,64})(?::(?P<qualifier>[A-Za-z0-9$_-]+))?")
@@ -254,9 +254,6 @@ def _write(chunks: Iterator[bytes], destination: Path, what: str) -> str:
 
 
 def _hex(sha_b64: object, what: str) -> str:
-    import base64
-    import binascii
-
     try:
         raw = base64.b64decode(str(sha_b64), validate=True)
     except (binascii.Error, ValueError):
@@ -278,10 +275,8 @@ def _download(
 ) -> tuple[Path | None, str | None]:
     """Lambda's presigned code location into `destination` when it answers with exactly the
     bytes CodeSha256 names; else (None, why). The URL itself is never shown."""
-    if not isinstance(location, str) or urllib.parse.urlsplit(location).scheme not in (
-        "https",
-        "http",
-    ):
+    scheme = urllib.parse.urlsplit(location).scheme if isinstance(location, str) else ""
+    if not isinstance(location, str) or scheme not in ("https", "http"):
         return None, "Lambda returned no downloadable code location"
     proxies = {
         scheme: value
