@@ -42,8 +42,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def moto_server(log: Path) -> Iterator[str]:
-    """`moto_server` on 127.0.0.1:<free port>; yields its endpoint URL."""
+def moto_server(log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`moto_server` on 127.0.0.1:<free port>, in `env` if given; yields its endpoint URL."""
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     with log.open("w") as output:
@@ -52,6 +52,7 @@ def moto_server(log: Path) -> Iterator[str]:
             stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env=env,
         )
         try:
             deadline = time.monotonic() + 60

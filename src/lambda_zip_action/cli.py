@@ -109,7 +109,10 @@ def make_parser() -> argparse.ArgumentParser:
         "diff", help="explain how two zips (or manifests) differ; exit 1 when the bytes differ"
     )
     diff_parser.add_argument(
-        "old", type=Path, help="the package before: a zip (any tool's) or a lambda-zip manifest"
+        "old",
+        help="the package before: a zip (any tool's), a lambda-zip manifest, or what is deployed "
+        "on AWS: s3://BUCKET/KEY[?versionId=ID], lambda:FUNCTION[:QUALIFIER], a layer version's "
+        "ARN (needs boto3: lambda-zip-action[aws])",
     )
     diff_parser.add_argument("new", type=Path, help="the package after: a zip or a manifest")
     diff_parser.add_argument(
@@ -124,6 +127,22 @@ def make_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="markdown: list every changed file unfolded, a distribution's files one by one",
     )
+
+    audit_parser = commands.add_parser(
+        "audit",
+        help="rebuild the project (or a commit of it, --ref) and compare it with what is deployed "
+        "on AWS: exit 0 byte for byte the same, 1 it differs (the drift report says how), 2 error",
+    )
+    audit_parser.add_argument(
+        "deployed",
+        metavar="DEPLOYED",
+        help="lambda:FUNCTION[:QUALIFIER] (or its ARN), a layer version's ARN, or "
+        "s3://BUCKET/KEY[?versionId=ID]; credentials from the usual AWS chain",
+    )
+    audit_parser.add_argument(
+        "--ref", metavar="REF", help="build this git commit (from a detached worktree)"
+    )
+    _build_options(audit_parser)
 
     inspect_parser = commands.add_parser(
         "inspect", help="lint any Lambda zip for reproducibility and runtime hazards"
@@ -472,21 +491,78 @@ def _run_functions(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return 0
 
 
-def _run_diff(args: argparse.Namespace) -> int:
+def _run_diff(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from lambda_zip_action.aws import looks_like_target
+
+    if not looks_like_target(args.old):
+        return _diff_files(args, Path(args.old))
+    from lambda_zip_action.proof.deployed import fetched_for_diff
+
+    with fetched_for_diff(args.old, args.new, env) as (path, verdict):
+        if path is not None:
+            return _diff_files(args, path)
+        _out(sys.stdout, verdict[1] + "\n")
+        return verdict[0]
+
+
+def _diff_files(args: argparse.Namespace, old: Path) -> int:
     from lambda_zip_action.proof.diff import diff, diff_exit_code, run_diff
 
     if args.format == "markdown":
         from lambda_zip_action.proof.drift_report import from_diff, render
 
-        result = diff(args.old, args.new)
+        result = diff(old, args.new)
         text, code = (
             render(from_diff(result, args.new.name), full=args.full),
             diff_exit_code(result),
         )
     else:
-        text, code = run_diff(args.old, args.new, args.format)
+        text, code = run_diff(old, args.new, args.format)
     _out(sys.stdout, text if text.endswith("\n") else text + "\n")
     return code
+
+
+def _run_audit(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from lambda_zip_action.audit import Request, audit
+    from lambda_zip_action.proof.drift_report import render
+
+    names = args.function or []
+    if len(names) > 1:
+        raise ConfigError("audit compares one package with what is deployed: give --function once.")
+    cache = build_cache_dir(args, env)
+    progress = _Progress(sys.stderr)
+
+    def run(config: BuildConfig) -> BuildResult:
+        return build(config, env, progress, workers=args.jobs, cache_dir=cache)
+
+    request = Request(args.deployed, args.project, given(args), args.ref,
+                      names[0] if names else None, args.deploy_config)  # fmt: skip
+    try:
+        found = audit(request, env, run, progress)
+    finally:
+        progress.close()
+    report = found.against.report
+    notes = [*found.notes, *([found.against.note] if found.against.note else [])]
+    if args.json:
+        document = {
+            "deployed": str(found.deployed.target),
+            "deployed-sha256": found.deployed.sha256,
+            "sha256": report.new.sha256,
+            "commit": found.commit,
+            "same": found.same,
+            "notes": notes,
+        }
+        _out(sys.stdout, json.dumps(document, sort_keys=True) + "\n")
+    elif found.same:
+        what = f"commit {found.commit}" if found.commit else found.built
+        _out(sys.stdout, plain(f"production is {what}, byte for byte: {found.deployed.target} "
+                               f"has sha256 {report.new.sha256}") + "\n")  # fmt: skip
+    else:
+        _out(sys.stdout, plain(f"production is NOT {found.built}: {found.deployed.target} "
+                               "differs from the rebuild") + "\n\n" + render(report))  # fmt: skip
+    for note in notes:
+        _out(sys.stderr, f"warning: {plain(note)}\n")
+    return 0 if found.same else 1
 
 
 def _run_inspect(args: argparse.Namespace) -> int:
@@ -533,7 +609,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if args.command == "functions":
             return _run_functions(args, environment)
         if args.command == "diff":
-            return _run_diff(args)
+            return _run_diff(args, environment)
+        if args.command == "audit":
+            return _run_audit(args, environment)
         return _run_inspect(args)
     except LambdaZipError as exc:
         # Messages quote names from the tree or the zip: never raw control characters.

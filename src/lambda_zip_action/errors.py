@@ -80,3 +80,10 @@ class DeployConfigError(ConfigError):
     understood, or that declares something Lambda would not run."""
 
     kind = "deploy configuration"
+
+
+class AwsError(LambdaZipError):
+    """What is deployed could not be read from AWS: no credentials, access denied, no such
+    function, object or bucket, an endpoint that does not answer."""
+
+    kind = "AWS"

@@ -13,10 +13,11 @@ nothing but PATH and git's own switches: no token, no `INPUT_*`, no cloud creden
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +119,47 @@ def run_git(
             f"git {arguments[0]} failed in {plain(str(repository.work_tree))}: {plain(last)}"
         )
     return completed.stdout
+
+
+@contextlib.contextmanager
+def detached_worktree(
+    project: Path, ref: str, env: Mapping[str, str], scratch: Path
+) -> Iterator[tuple[str, Path]]:
+    """`git worktree add --detach` of `ref` under `scratch`: yields (its commit, the project's
+    directory inside it), and removes the worktree afterwards. A commit a shallow checkout
+    lacks is fetched from origin, alone."""
+    repository = find_repository(project)
+    if repository is None:
+        raise ConfigError(f"{project} is not inside a git checkout: there is no commit to build.")
+    relative = project.resolve().relative_to(repository.work_tree.resolve())
+    commit = _resolve_commit(ref, repository, env)
+    tree = scratch / f"baseline-{commit[:12]}"
+    _git(["worktree", "add", "--detach", str(tree), commit], repository, env)
+    try:
+        yield commit, tree / relative
+    finally:
+        with contextlib.suppress(ConfigError):
+            _git(["worktree", "remove", "--force", str(tree)], repository, env)
+
+
+def _resolve_commit(ref: str, repository: Repository, env: Mapping[str, str]) -> str:
+    try:
+        return _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], repository, env)
+    except ConfigError:
+        pass
+    # A shallow checkout (actions/checkout's default) lacks the base commit: fetch just it.
+    try:
+        _git(["fetch", "--no-tags", "--depth=1", "origin", ref], repository, env)
+        return _git(["rev-parse", "--verify", "FETCH_HEAD^{commit}"], repository, env)
+    except ConfigError as exc:
+        raise ConfigError(
+            f"The ref {plain(ref)!r} is not in this checkout and could not be fetched from "
+            f"origin ({exc.message}). Check it out with `fetch-depth: 0`, or give another ref."
+        ) from None
+
+
+def _git(arguments: list[str], repository: Repository, env: Mapping[str, str]) -> str:
+    return run_git(repository, arguments, env).decode("utf-8", "replace").strip()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """What the new package is compared with, and the drift reports that say how it changed.
 
-The old side is, in this order: `compare-to` (a sha256, an S3 ETag, or a zip or manifest
-file), `baseline-ref`, or for a pull request its base commit, built from a detached worktree
+The old side is, in this order: `compare-to` (a sha256, an S3 ETag, a zip or manifest file,
+or what is deployed on AWS: `s3://...`, `lambda:...`, a layer version's ARN), `baseline-ref`,
+or for a pull request its base commit, built from a detached worktree
 with the same project-relative settings. With split, the layer is compared the same way, or
 against `layer-compare-to`.
 """
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import re
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from actions_toolkit import core  # type: ignore[import-untyped]
 
+from lambda_zip_action.aws import parse_target
 from lambda_zip_action.build import BuildResult
 from lambda_zip_action.config import BuildConfig, make_config
 from lambda_zip_action.deploy import discover
@@ -27,12 +29,12 @@ from lambda_zip_action.etags import S3ETags
 from lambda_zip_action.github.inputs import ActionInputs, build_options
 from lambda_zip_action.github.pipeline import Built, run_pipeline
 from lambda_zip_action.github.runner import pull_request_base, safe
-from lambda_zip_action.gitrepo import Repository, find_repository, run_git
+from lambda_zip_action.gitrepo import detached_worktree
 from lambda_zip_action.outputs import Artifact
+from lambda_zip_action.proof.deployed import b64, old_side
 from lambda_zip_action.proof.diff import diff
 from lambda_zip_action.proof.drift_data import side_manifest
 from lambda_zip_action.proof.drift_report import DriftReport, Package
-from lambda_zip_action.proof.model import DiffResult
 
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
@@ -59,9 +61,8 @@ def compare_packages(
         )
         if not inputs.layer_compare_to:
             return function, DriftReport(layer_name, layer_new, None)
-        return function, _against(
-            inputs.layer_compare_to, layer_name, layer_new, layer.output, layer.etags, project
-        )
+        return function, _against(inputs.layer_compare_to, layer_name, layer_new, layer.output,
+                                  layer.etags, project, env, scratch)  # fmt: skip
     baseline: list[Built] = []
     function = _compare(inputs, project, new, env, scratch, keep=baseline)
     if not baseline or baseline[0].result.layer is None:
@@ -74,9 +75,26 @@ def compare_packages(
 
 
 def _against(
-    value: str, name: str, new: Package, output: Path, etags: S3ETags, project: Path
+    value: str,
+    name: str,
+    new: Package,
+    output: Path,
+    etags: S3ETags,
+    project: Path,
+    env: Mapping[str, str],
+    scratch: Path,
 ) -> DriftReport:
-    """A report against a hash, an S3 ETag, or a zip or manifest file given as compare-to."""
+    """A report against a hash, an S3 ETag, a zip or manifest file, or what is deployed on
+    AWS, given as compare-to. AWS is read here, in this process, never by a build."""
+    target = parse_target(value)
+    if target is not None:
+        from lambda_zip_action.proof.deployed import deployed_report
+
+        fetched = Path(tempfile.mkdtemp(prefix="deployed-", dir=scratch))
+        against = deployed_report(target, name, new, output, env, fetched)
+        if against.note:
+            core.warning(safe(against.note))
+        return against.report
     digest = parse_sha256(value)
     if digest is not None:
         return DriftReport(name, new, Package(digest, b64(digest)), "compare-to")
@@ -103,9 +121,8 @@ def _compare(
     new_package = _package(new.result, new.reproducible)
     output = new.result.output
     if inputs.compare_to:
-        return _against(
-            inputs.compare_to, inputs.name, new_package, output, new.result.etags, project
-        )
+        return _against(inputs.compare_to, inputs.name, new_package, output,
+                        new.result.etags, project, env, scratch)  # fmt: skip
     ref = inputs.baseline_ref or pull_request_base(env)
     if ref is None:
         return DriftReport(inputs.name, new_package, None)
@@ -130,10 +147,7 @@ def _compare(
                        old_data=side_manifest(base.result.manifest))  # fmt: skip
 
 
-def _old_side(result: DiffResult, new: Package, verified: bool | None) -> Package:
-    sha = result.old.sha256 or ""
-    unzipped = None if new.unzipped is None else new.unzipped - result.files.total_size_change
-    return Package(sha, b64(sha) if sha else None, result.old.size, unzipped, verified)
+_old_side = old_side
 
 
 def _existing(value: str, project: Path) -> Path:
@@ -143,7 +157,9 @@ def _existing(value: str, project: Path) -> Path:
     raise ConfigError(
         f"compare-to {value!r} is neither a sha256 (64 hex digits, or the 44-character base64 "
         "that Lambda reports as CodeSha256), nor an S3 ETag (32 hex digits, or `<32 hex>-N` "
-        "for a multipart upload, quoted or not), nor an existing zip or manifest file."
+        "for a multipart upload, quoted or not), nor what is deployed on AWS (s3://BUCKET/KEY, "
+        "lambda:FUNCTION[:QUALIFIER], a layer version's ARN), nor an existing zip or manifest "
+        "file."
     )
 
 
@@ -162,10 +178,6 @@ def parse_sha256(value: str) -> str | None:
     except (binascii.Error, ValueError):
         return None
     return raw.hex() if len(raw) == 32 else None
-
-
-def b64(hex_digest: str) -> str:
-    return base64.b64encode(bytes.fromhex(hex_digest)).decode("ascii")
 
 
 def _package(built: BuildResult | Artifact, reproducible: bool | None) -> Package:
@@ -190,16 +202,7 @@ def build_baseline(
     git runs on the checkout's own repository only (gitrepo: found by its `.git`, never by
     git's discovery, which would take a bare repository a pull request commits in the project
     for it and run what its config names), with no secret in its environment."""
-    repository = find_repository(project)
-    if repository is None:
-        raise ConfigError(f"{project} is not inside a git checkout: there is no base to build.")
-    top = repository.work_tree.resolve()
-    relative = project.resolve().relative_to(top)
-    commit = _resolve_commit(ref, repository, env)
-    tree = scratch / f"baseline-{commit[:12]}"
-    _git(["worktree", "add", "--detach", str(tree), commit], repository, env)
-    try:
-        base_project = tree / relative
+    with detached_worktree(project, ref, env, scratch) as (commit, base_project):
         options = build_options(inputs, base_project)
         options["output"] = scratch / "baseline" / config.output.name
         if config.layer_output is not None:
@@ -212,9 +215,6 @@ def build_baseline(
         return run_pipeline(
             base_config, env, verify_build=inputs.verify, title=f"Baseline: {commit[:12]}"
         )
-    finally:
-        with contextlib.suppress(ConfigError):
-            _git(["worktree", "remove", "--force", str(tree)], repository, env)
 
 
 class NewFunction(ConfigError):
@@ -238,24 +238,3 @@ def _base_function(base_project: Path, config: BuildConfig) -> FunctionSpec | No
         f"the base commit declares no {config.layout if config.layout == 'layer' else 'function'} "
         f"{config.function}: it is new"
     )
-
-
-def _resolve_commit(ref: str, repository: Repository, env: Mapping[str, str]) -> str:
-    try:
-        return _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], repository, env)
-    except ConfigError:
-        pass
-    # A shallow checkout (actions/checkout's default) lacks the base commit: fetch just it.
-    try:
-        _git(["fetch", "--no-tags", "--depth=1", "origin", ref], repository, env)
-        return _git(["rev-parse", "--verify", "FETCH_HEAD^{commit}"], repository, env)
-    except ConfigError as exc:
-        raise ConfigError(
-            f"The baseline ref {ref!r} is not in this checkout and could not be fetched from "
-            f"origin ({exc.message}). Check it out with `fetch-depth: 0`, or give another "
-            "baseline-ref."
-        ) from None
-
-
-def _git(arguments: list[str], repository: Repository, env: Mapping[str, str]) -> str:
-    return run_git(repository, arguments, env).decode("utf-8", "replace").strip()
