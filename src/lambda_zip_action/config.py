@@ -212,6 +212,14 @@ def make_config(
                 f"{visible(str(function.requirements))} for {visible(function.name)}, outside "
                 f"the project {project_dir}"
             )
+        from lambda_zip_action.deploy.source import repository_metadata
+
+        if repository_metadata(function.code_dir, project_dir) is not None:
+            problems.append(
+                f"{function.origin or 'the deploy configuration'} puts the code of "
+                f"{visible(function.name)} in a version control directory "
+                f"({visible(str(function.code_dir))}), which is never shipped"
+            )
         if not _is_within(function.code_dir, project_dir):
             problems.append(
                 f"{function.origin or 'the deploy configuration'} puts the code of "

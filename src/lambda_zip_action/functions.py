@@ -346,8 +346,7 @@ def _put_in_place(the_plan: Plan, staged: list[Built]) -> list[Built]:
     pending: list[tuple[Path, Path]] = [(source, target) for source, target, _ in moves]
     temporary = None
     if index is not None:
-        document = _merged_index(index, index_document(built, the_plan, _project(the_plan)),
-                                 the_plan)  # fmt: skip
+        document = _merged_index(index_document(built, the_plan, _project(the_plan)), the_plan)  # fmt: skip
         index.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{index.name}.", suffix=".tmp", dir=index.parent)
         temporary = Path(name)
@@ -395,35 +394,28 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _merged_index(path: Path, document: dict[str, Any], the_plan: Plan) -> dict[str, Any]:
-    """With --function, the index keeps every other declared function whose zip is still the
-    one it lists (a build of one function does not make the others disappear from it)."""
-    declared = [f.name for f in the_plan.deploy.functions] + [
-        layer.name for layer in the_plan.deploy.layers
-    ]
+def _merged_index(document: dict[str, Any], the_plan: Plan) -> dict[str, Any]:
+    """With --function, the index still names every declared function and layer: those this
+    run did not build as declared (`"built": false`), without a zip or a hash. Nothing is read
+    from the previous index or the zips beside it: in a pull request's checkout both are the
+    pull request's files (a committed index listing a committed zip as built and reproducible)."""
     built = {row["name"] for key in ("functions", "layers") for row in document[key]}
-    if set(declared) <= built:
-        return document
-    try:
-        old = json.loads(path.read_bytes())
-        assert isinstance(old, dict) and old.get("schema") == INDEX_SCHEMA
-    except (OSError, ValueError, AssertionError):
-        return document
-    project = _project(the_plan)
-    order = {name: number for number, name in enumerate(declared)}
-    for key in ("functions", "layers"):
-        rows = list(document[key])
-        for row in old.get(key) or []:
-            try:
-                name, zip_path, sha256 = row["name"], row["zip"], row["sha256"]
-                current = (project / zip_path).resolve()
-                current.relative_to(project)
-                kept = name in order and name not in built and _sha256(current) == sha256
-            except (KeyError, TypeError, OSError, ValueError):
-                kept = False
-            if kept:
-                rows.append(row)
-        document[key] = sorted(rows, key=lambda row: order.get(row["name"], len(order)))
+    for key, specs in (("functions", the_plan.deploy.functions),
+                       ("layers", layer_specs(the_plan.deploy, ()))):  # fmt: skip
+        rows = {row["name"]: row for row in document[key]}
+        for spec in specs:
+            if spec.name not in built:
+                rows[spec.name] = {
+                    "name": spec.name,
+                    "tool": spec.tool,
+                    "declared-in": str(spec.origin) if spec.origin else None,
+                    "handler": spec.handler.value if spec.handler else None,
+                    "runtime": spec.runtime.value if spec.runtime else None,
+                    "built": False,
+                }
+        order = [spec.name for spec in specs]
+        document[key] = sorted(rows.values(), key=lambda row: (
+            order.index(row["name"]) if row["name"] in order else len(order)))  # fmt: skip
     return document
 
 
@@ -449,6 +441,7 @@ def function_document(built: Built, project_dir: Path) -> dict[str, Any]:
         "warnings": list(result.warnings),
     }
     document["manifest"] = _relative(result.manifest, project_dir)
+    document["built"] = True
     if "sbom" in document:
         document["sbom"] = _relative(Path(document["sbom"]), project_dir)
     del document["path"]  # "zip", relative to the project: the index is read on other machines

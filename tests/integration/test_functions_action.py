@@ -150,3 +150,18 @@ def test_a_function_new_in_the_pull_request_and_a_layer_compare_with_the_base(
     summary = (tmp_path / "summary.md").read_text()
     assert "| OrdersFunction | python3.12 arm64 | new |" in summary
     assert "SharedLayer" in summary and "| SharedLayer | python3.12 x86_64 | new |" not in summary
+
+
+def test_the_action_verifies_a_layer_the_template_builds(tmp_path: Path, workspace: Path) -> None:
+    """verify on a SAM LayerVersion: its rebuild lists it among the layers (it crashed with
+    an IndexError looking among the functions)."""
+    project = workspace / "sam-app"
+    (project / "shared" / "python").mkdir(parents=True)
+    (project / "shared" / "python" / "common.py").write_text("VALUE = 1\n")
+    (project / "shared" / "requirements.txt").write_text("")
+    template = project / "template.yaml"
+    template.write_text(template.read_text().replace("Outputs:", LAYER.lstrip("\n") + "\nOutputs:"))
+    env = _env(tmp_path, workspace, verify="true", comment="false", function="SharedLayer")
+    assert cli.main(["action"], env) == 0
+    outputs = support.read_action_outputs(tmp_path / "output.txt")
+    assert json.loads(outputs["functions"])["SharedLayer"]["reproducible"] == "true"

@@ -97,6 +97,18 @@ def test_sam_globals_parameters_and_other_languages(tmp_path: Path) -> None:
             "BuildMethod makefile",
         ),
         ({"template.yaml": "Resources: [oops"}, "template.yaml:1 is not valid YAML"),
+        # A layer has no handler to find: its content was any directory, .git (with checkout's
+        # token in .git/config) included.
+        (
+            {
+                "template.yaml": "Resources:\n  Deps:\n    Type: AWS::Serverless::LayerVersion\n"
+                "    Properties:\n      ContentUri: .git/\n    Metadata:\n"
+                "      BuildMethod: python3.12\n",
+                ".git/config": "[http]\n  extraheader = AUTHORIZATION: basic eC1h\n",
+                ".git/HEAD": "ref: refs/heads/main\n",
+            },
+            "a version control directory",
+        ),
         # PyYAML keeps the second Runtime silently: which one does the deploy tool use?
         (
             {

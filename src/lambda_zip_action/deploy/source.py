@@ -224,7 +224,38 @@ def inside(path: Path, project_dir: Path, said: Origin, what: str) -> Path:
         raise DeployConfigError(
             f"{said} puts {what} in {plain(str(path))}, which is not a directory of the project."
         )
+    repository = repository_metadata(resolved, project_dir)
+    if repository is not None:
+        raise DeployConfigError(
+            f"{said} puts {what} in {plain(repository)}, a version control directory: it holds "
+            "the checkout's credentials (actions/checkout's token in .git/config) and is never "
+            "shipped."
+        )
     return resolved
+
+
+VCS_DIRECTORIES = (".git", ".hg", ".svn")
+
+
+def repository_metadata(path: Path, project_dir: Path) -> str | None:
+    """The version control directory `path` is or lies in (`.git`, a bare repository's
+    layout), relative to the project; None when it is neither."""
+    resolved = path.resolve()
+    try:
+        parts = resolved.relative_to(project_dir.resolve()).parts
+    except ValueError:
+        parts = ()
+    for index, part in enumerate(parts):
+        if part in VCS_DIRECTORIES:
+            return "/".join(parts[: index + 1])
+    for candidate in (resolved, *resolved.parents):
+        if candidate == project_dir.resolve().parent:
+            break
+        if (candidate / "HEAD").is_file() and (candidate / "objects").is_dir() and (
+            candidate / "refs"
+        ).is_dir():
+            return str(candidate)
+    return None
 
 
 def python_runtime(value: object, said: Origin, function: str) -> Declared | None:

@@ -349,8 +349,14 @@ class _Rebuild:
     def finish(self, on_event: Listener) -> tuple[Path, tuple[FreshGroup, ...]]:
         """The rebuilt zip, and the bytecode groups the rebuild compiled afresh."""
         document = self.document(on_event)
-        if "functions" in document:
-            document = document["functions"][0]
+        if "functions" in document:  # one function (or layer) of a deploy configuration
+            rows = [*document.get("functions", []), *document.get("layers", [])]
+            if len(rows) != 1:
+                raise RebuildError(
+                    f"The verifying rebuild built {len(rows)} packages where one was asked "
+                    "for: the deploy configuration read differently the second time."
+                )
+            document = rows[0]
         return Path(document["path"]), fresh_groups(document)
 
     def document(self, on_event: Listener) -> dict[str, Any]:
