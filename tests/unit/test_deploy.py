@@ -350,3 +350,43 @@ def test_layers_named_by_arn_are_kept_and_a_layer_module_is_no_function(tmp_path
     [fn] = found.functions
     assert fn.layers and "lambda_layer_arn" in fn.layers[0]
     assert any("creates a layer" in note for note in found.notes)
+
+
+def _billion_laughs(levels: int) -> str:
+    lines = ['  a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    lines += [f"  a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, levels)]
+    return "Metadata:\n" + "\n".join(lines) + "\nResources:\n  Fn:\n    Type: " \
+        "AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n" \
+        "      Handler: app.handler\n      Runtime: python3.12\n"  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        # 9 levels of YAML aliases, 10 each: 10^9 values from 700 bytes (hours before).
+        {"template.yaml": _billion_laughs(9)},
+        # Terraform locals naming the one before eight times, 9 deep (minutes, gigabytes).
+        {
+            "main.tf": 'locals {\n  a0 = "xxxxxxxxxx"\n'
+            + "".join(f'  a{i} = "' + f"${{local.a{i - 1}}}" * 8 + '"\n' for i in range(1, 10))
+            + '}\nresource "aws_lambda_function" "fn" {\n  function_name = "fn"\n'
+            '  package_type = local.a9\n  runtime = "python3.12"\n  handler = "app.handler"\n'
+            '  filename = "x.zip"\n}\n'
+        },
+        # serverless.yml variables the same way.
+        {
+            "serverless.yml": "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n"
+            "custom:\n  a0: xxxxxxxxxx\n"
+            + "".join(f'  a{i}: "' + f"${{self:custom.a{i - 1}}}" * 8 + '"\n' for i in range(1, 10))
+            + "functions:\n  fn:\n    handler: src/app.handler\n    runtime: ${self:custom.a9}\n"
+        },
+    ],
+    ids=["yaml-aliases", "terraform-locals", "serverless-variables"],
+)
+def test_a_configuration_that_expands_exponentially_is_refused_quickly(
+    tmp_path: Path, files: dict[str, str | bytes]
+) -> None:
+    root = _project(tmp_path, {**files, "src/app.py": "def handler(e, c):\n    return 1\n"})
+    # The old readers expanded every value (the YAML case ran past 2 minutes, then memory).
+    with pytest.raises(DeployConfigError, match="expands past what a deploy configuration needs"):
+        discover(root)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_zip_action.deploy.model import Origin
-from lambda_zip_action.deploy.source import read_text, relative
+from lambda_zip_action.deploy.source import Budget, read_text, relative
 from lambda_zip_action.errors import DeployConfigError
 from lambda_zip_action.escape import plain
 
@@ -64,6 +64,7 @@ class Scope:
         self, directory: Path, root: Path, project_dir: Path, inputs: Mapping[str, Resolved]
     ) -> None:
         self.directory, self.root, self.project_dir = directory, root, project_dir
+        self.budget = Budget(f"the Terraform module in {directory.name or directory}")
         self.blocks = read_module(directory, project_dir)
         self.variables: dict[str, Any] = {}
         self.locals: dict[str, Any] = {}
@@ -80,6 +81,7 @@ class Scope:
 
     def resolve(self, value: Any, depth: int = 0) -> Any:
         """The plain value (strings unquoted, references replaced), or None if not known."""
+        self.budget.spend(value)
         if isinstance(value, Resolved):
             return value.value
         if depth > 20:

@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from lambda_zip_action.deploy.source import Budget
+
 _SUB = re.compile(r"\$\{([^}!]+)\}")
 
 
@@ -36,6 +38,7 @@ class Values:
     """Resolves the values a template may write with intrinsic functions."""
 
     def __init__(self, data: Mapping[str, Any]) -> None:
+        self.budget = Budget("the template's intrinsic functions")
         parameters = data.get("Parameters")
         self.parameters = {
             name: spec.get("Default")
@@ -47,6 +50,7 @@ class Values:
 
     def resolve(self, value: Any, depth: int = 0) -> Any:
         """The plain value, or None when it depends on something known only at deploy time."""
+        self.budget.spend(value)
         if isinstance(value, list):
             items = [self.resolve(item, depth + 1) for item in value]
             return None if any(item is None for item in items) else items

@@ -21,6 +21,7 @@ from typing import Any
 from lambda_zip_action.deploy.model import Declared, DeployConfig, FunctionSpec, Origin
 from lambda_zip_action.deploy.patterns import translate
 from lambda_zip_action.deploy.source import (
+    Budget,
     Lines,
     architecture,
     function_name,
@@ -74,9 +75,11 @@ def find(project_dir: Path) -> Path | None:
 class _Variables:
     def __init__(self, document: Mapping[str, Any]) -> None:
         self.document = document
+        self.budget = Budget("serverless.yml's variables")
 
     def resolve(self, value: Any, depth: int = 0) -> Any:
         """`value` with every variable replaced; None where one has no value here."""
+        self.budget.spend(value)
         if not isinstance(value, str) or "${" not in value or depth > 10:
             return None if isinstance(value, str) and "${" in value else value
         whole = _VARIABLE.fullmatch(value.strip())

@@ -79,6 +79,7 @@ def load_yaml(path: Path, project_dir: Path) -> Any:
     if node is None:
         return None
     try:
+        _BUDGET[:] = [Budget(relative(path, project_dir))]
         return _value(node, 0)
     except _RepeatedKey as exc:
         key, first, again = exc.args
@@ -99,7 +100,12 @@ def _first_line(exc: Exception) -> str:
     return plain(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
 
 
+_BUDGET: list[Budget] = []
+
+
 def _value(node: yaml.Node, depth: int) -> Any:
+    if _BUDGET:
+        _BUDGET[0].spend()
     if depth > MAX_DEPTH:
         raise DeployConfigError(
             f"a deploy configuration nests deeper than {MAX_DEPTH} levels "
@@ -236,6 +242,29 @@ def inside(path: Path, project_dir: Path, said: Origin, what: str) -> Path:
 
 VCS_DIRECTORIES = (".git", ".hg", ".svn")
 
+# What reading one configuration may cost: values built (YAML aliases repeat what they name)
+# and references resolved (a local naming others eight times, each naming eight more...).
+# Real configurations stay far below; a few kilobytes written to expand exponentially do not.
+MAX_STEPS = 200_000
+MAX_RESOLVED_CHARS = 1024 * 1024
+
+
+class Budget:
+    """Counts the work of reading one configuration; an error once it is spent."""
+
+    def __init__(self, what: str) -> None:
+        self.what, self.steps = what, 0
+
+    def spend(self, text: object = None) -> None:
+        self.steps += 1
+        too_long = isinstance(text, str) and len(text) > MAX_RESOLVED_CHARS
+        if self.steps > MAX_STEPS or too_long:
+            raise DeployConfigError(
+                f"{self.what} expands past what a deploy configuration needs ("
+                + ("a value over 1 MiB" if too_long else f"over {MAX_STEPS:,} values")
+                + ": aliases or references nested many times over): not read."
+            )
+
 
 def repository_metadata(path: Path, project_dir: Path) -> str | None:
     """The version control directory `path` is or lies in (`.git`, a bare repository's
@@ -251,9 +280,11 @@ def repository_metadata(path: Path, project_dir: Path) -> str | None:
     for candidate in (resolved, *resolved.parents):
         if candidate == project_dir.resolve().parent:
             break
-        if (candidate / "HEAD").is_file() and (candidate / "objects").is_dir() and (
-            candidate / "refs"
-        ).is_dir():
+        if (
+            (candidate / "HEAD").is_file()
+            and (candidate / "objects").is_dir()
+            and (candidate / "refs").is_dir()
+        ):
             return str(candidate)
     return None
 
