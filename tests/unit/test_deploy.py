@@ -390,3 +390,19 @@ def test_a_configuration_that_expands_exponentially_is_refused_quickly(
     # The old readers expanded every value (the YAML case ran past 2 minutes, then memory).
     with pytest.raises(DeployConfigError, match="expands past what a deploy configuration needs"):
         discover(root)
+
+
+def test_json_keys_are_located_in_one_pass_whatever_their_characters(tmp_path: Path) -> None:
+    """Each key's line came from scanning the rest of the file, per key: 20,000 keys never
+    found (json.dumps escapes é, the file does not) took a minute. Now one pass lists them,
+    and a key written with non-ASCII characters or escapes is found too."""
+    from lambda_zip_action.deploy.source import load_json
+
+    keys = {f"clé-{n}": n for n in range(20_000)}
+    text = json.dumps({"Metadata": keys, "Resources": {"F\\u00e9": {"Type": "x"}}}, indent=1,
+                      ensure_ascii=False)  # fmt: skip
+    (tmp_path / "template.json").write_text(text)
+    data = load_json(tmp_path / "template.json", tmp_path)
+    lines = text.splitlines()
+    assert data["Metadata"].key_lines["clé-19999"] == lines.index('  "clé-19999": 19999') + 1
+    assert data.key_lines["Resources"] == len(lines) - 5

@@ -5,6 +5,7 @@ reader shares (a path inside the project, a runtime Lambda runs, a name that can
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Mapping
@@ -185,21 +186,38 @@ def _pairs(pairs: list[tuple[str, Any]]) -> Lines:
     return mapping
 
 
-def _locate(value: Any, lines: list[str], start: int = 0) -> None:
-    """Give each key of every mapping the first line at or after `start` that quotes it."""
+def _locate(value: Any, lines: list[str], start: int = 0, index: Any = None) -> None:
+    """Give each key of every mapping the first line at or after `start` that quotes it.
+
+    The lines where each quoted key appears are listed once (one pass over the text), so a
+    template of many keys costs a lookup per key, not a scan of the rest of the file."""
+    if index is None:
+        index = _key_index(lines)
     if isinstance(value, Lines):
         for key, item in value.items():
-            needle = json.dumps(key) + ":"
-            found = next(
-                (n for n in range(start, len(lines)) if needle in lines[n].replace('" :', '":')),
-                None,
-            )
+            found = None
+            for needle in {json.dumps(key), json.dumps(key, ensure_ascii=False)}:
+                rows = index.get(needle[1:-1], ())
+                at = bisect.bisect_left(rows, start)
+                if at < len(rows) and (found is None or rows[at] < found):
+                    found = rows[at]
             if found is not None:
                 value.key_lines[key] = found + 1
-            _locate(item, lines, found if found is not None else start)
+            _locate(item, lines, found if found is not None else start, index)
     elif isinstance(value, list):
         for item in value:
-            _locate(item, lines, start)
+            _locate(item, lines, start, index)
+
+
+_QUOTED_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
+
+
+def _key_index(lines: list[str]) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for number, line in enumerate(lines):
+        for match in _QUOTED_KEY.finditer(line):
+            found.setdefault(match.group(1), []).append(number)
+    return found
 
 
 def relative(path: Path, project_dir: Path) -> str:
