@@ -162,6 +162,9 @@ class _Includes:
                 f"{path} includes {name!r} (-r) in a loop or more than {self.MAX_DEPTH} files "
                 "deep: flatten the includes."
             )
+        if not target.is_file():  # a FIFO or a device would block or never end
+            raise RequirementsError(f"{path} includes {name!r} (-r), which is not a regular "
+                                    "file.")  # fmt: skip
         try:
             data = target.read_bytes()
             text = data.decode("utf-8")

@@ -406,3 +406,15 @@ def test_json_keys_are_located_in_one_pass_whatever_their_characters(tmp_path: P
     lines = text.splitlines()
     assert data["Metadata"].key_lines["clé-19999"] == lines.index('  "clé-19999": 19999') + 1
     assert data.key_lines["Resources"] == len(lines) - 5
+
+
+def test_a_configuration_file_linked_from_outside_the_project_is_refused(tmp_path: Path) -> None:
+    """A committed link named template.yaml (or one samconfig names) read a file outside the
+    project, whose text then reached the log in messages."""
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("Resources:\n  SECRETabc123:\n    Type: AWS::Serverless::Function\n")
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "template.yaml").symlink_to(outside)
+    with pytest.raises(DeployConfigError, match="leads outside the project"):
+        discover(root)

@@ -121,3 +121,14 @@ def test_editable_and_path_requirements_are_installed_as_paths(tmp_path: Path) -
     # Relative to the requirements file, since the installers read a copy elsewhere.
     assert result.lines == (str(tmp_path / "lib"), str(tmp_path / "other"), "six==1.17.0")
     assert result.unpinned == ("./lib", "./other")
+
+
+def test_an_include_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    """`-r more.txt` naming a FIFO blocked the build until a timeout killed it."""
+    import os
+
+    top = tmp_path / "requirements.txt"
+    top.write_text("-r more.txt\n")
+    os.mkfifo(tmp_path / "more.txt")
+    with pytest.raises(RequirementsError, match="not a regular file"):
+        load_requirements(top, env("3.12"), no_uv, committed=tmp_path)

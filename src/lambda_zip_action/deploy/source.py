@@ -46,7 +46,18 @@ class Lines(dict[str, Any]):
 
 
 def read_text(path: Path, project_dir: Path) -> str:
+    """A configuration file of the project: a regular file inside it (a link may not lead
+    out: its text would reach the log), at most 8 MiB, UTF-8."""
     try:
+        path.resolve().relative_to(project_dir.resolve())
+    except ValueError:
+        raise DeployConfigError(
+            f"{relative(path, project_dir)} leads outside the project (a symbolic link to "
+            f"{plain(str(path.resolve()))}): a deploy configuration must be a file of the project."
+        ) from None
+    try:
+        if not path.is_file():
+            raise DeployConfigError(f"{relative(path, project_dir)} is not a regular file.")
         if path.stat().st_size > MAX_BYTES:
             raise DeployConfigError(
                 f"{relative(path, project_dir)} is over 8 MiB: not a deploy "
