@@ -346,9 +346,7 @@ def _put_in_place(the_plan: Plan, staged: list[Built]) -> list[Built]:
     pending: list[tuple[Path, Path]] = [(source, target) for source, target, _ in moves]
     temporary = None
     if index is not None:
-        document = _merged_index(
-            index_document(built, the_plan, _project(the_plan)), the_plan
-        )
+        document = _merged_index(index_document(built, the_plan, _project(the_plan)), the_plan)
         index.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{index.name}.", suffix=".tmp", dir=index.parent)
         temporary = Path(name)

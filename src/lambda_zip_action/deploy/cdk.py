@@ -139,48 +139,77 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 class _Directories:
-    """Project directories by the digest of their files, to find the one an asset copies."""
+    """Project directories by the digest of their files, to find the one an asset copies.
+
+    Each file is hashed once (in chunks) and each directory's listing made once, however many
+    assets and directories ask: a deep tree with a large file was read again per directory,
+    per function."""
 
     def __init__(self, project_dir: Path) -> None:
         self.project_dir = project_dir
         self.digests: dict[str, Path] | None = None
+        self.hashes: dict[Path, bytes] = {}
+        self.trees: dict[Path, dict[str, bytes] | None] = {}
 
     def matching(self, asset: Path) -> Path | None:
         if self.digests is None:
             self.digests = {}
             for directory in _walk(self.project_dir):
-                digest = _digest(directory)
+                digest = self.digest(directory)
                 if digest is not None:
                     self.digests.setdefault(digest, directory)
-        wanted = _digest(asset)
+        wanted = self.digest(asset)
         return None if wanted is None else self.digests.get(wanted)
 
     def within(self, asset: Path) -> Path | None:
         """The project directory with the most files whose every file the asset holds, at the
         same place and with the same bytes (a bundled asset: the entry and its dependencies)."""
-        held = _files(asset)
+        held = self.files(asset)
         if not held:
             return None
         best: tuple[int, Path] | None = None
         for directory in _walk(self.project_dir):
-            own = _files(directory)
+            own = self.files(directory)
             bigger = best is None or len(own or ()) > best[0]
             if own and bigger and len(own) < len(held) and own.items() <= held.items():
                 best = (len(own), directory)
         return None if best is None else best[1]
 
+    def files(self, directory: Path) -> dict[str, bytes] | None:
+        """The sha256 of each file under `directory` by its relative name; None when too many."""
+        if directory not in self.trees:
+            found: dict[str, bytes] | None = {}
+            for path in sorted(directory.rglob("*")):
+                parts = path.relative_to(directory).parts
+                if any(p in SKIPPED_DIRS for p in parts) or not path.is_file() or path.is_symlink():
+                    continue
+                assert found is not None
+                if len(found) >= MAX_FILES:
+                    found = None
+                    break
+                found[path.relative_to(directory).as_posix()] = self.hash(path)
+            self.trees[directory] = found
+        return self.trees[directory]
 
-def _files(directory: Path) -> dict[str, bytes] | None:
-    """The sha256 of each file under `directory` by its relative name; None when too many."""
-    found: dict[str, bytes] = {}
-    for path in sorted(directory.rglob("*")):
-        parts = path.relative_to(directory).parts
-        if any(p in SKIPPED_DIRS for p in parts) or not path.is_file() or path.is_symlink():
-            continue
-        if len(found) >= MAX_FILES:
+    def digest(self, directory: Path) -> str | None:
+        """The names and contents of the files under `directory` (caches left out), or None."""
+        files = self.files(directory)
+        if not files:
             return None
-        found[path.relative_to(directory).as_posix()] = hashlib.sha256(path.read_bytes()).digest()
-    return found
+        digest = hashlib.sha256()
+        for name, file_hash in files.items():
+            digest.update(name.encode() + b"\0")
+            digest.update(file_hash)
+        return digest.hexdigest()
+
+    def hash(self, path: Path) -> bytes:
+        if path not in self.hashes:
+            digest = hashlib.sha256()
+            with path.open("rb") as stream:
+                while chunk := stream.read(1 << 20):
+                    digest.update(chunk)
+            self.hashes[path] = digest.digest()
+        return self.hashes[path]
 
 
 def _walk(root: Path) -> Iterator[Path]:
@@ -192,19 +221,3 @@ def _walk(root: Path) -> Iterator[Path]:
     for child in children:
         if child.is_dir() and not child.is_symlink() and child.name not in SKIPPED_DIRS:
             yield from _walk(child)
-
-
-def _digest(directory: Path) -> str | None:
-    """The names and contents of the files under `directory` (caches left out), or None."""
-    digest = hashlib.sha256()
-    count = 0
-    for path in sorted(directory.rglob("*")):
-        parts = path.relative_to(directory).parts
-        if any(p in SKIPPED_DIRS for p in parts) or not path.is_file() or path.is_symlink():
-            continue
-        count += 1
-        if count > MAX_FILES:
-            return None
-        digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest() if count else None
