@@ -418,3 +418,30 @@ def test_a_configuration_file_linked_from_outside_the_project_is_refused(tmp_pat
     (root / "template.yaml").symlink_to(outside)
     with pytest.raises(DeployConfigError, match="leads outside the project"):
         discover(root)
+
+
+def test_a_deploy_configuration_one_level_down_is_read(tmp_path: Path) -> None:
+    """powertools' examples: sam/template.yaml with CodeUri ../src. From the root, the project
+    was built as one package, exit 0, as if it declared nothing."""
+    root = _project(tmp_path / "one", {
+        "sam/template.yaml": "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n"
+        "    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../src\n"
+        "      Handler: app.handler\n      Runtime: python3.12\n",
+        "src/app.py": "def handler(e, c):\n    return 1\n",
+        "tests/template.yaml": "Resources: {}\n",
+    })  # fmt: skip
+    found = discover(root)
+    assert found is not None
+    [fn] = found.functions
+    assert fn.code_dir == (root / "src").resolve()
+    assert any("sam/template.yaml declares the functions" in note for note in found.notes)
+    # Two of them: which one is meant is the user's to say.
+    two = _project(tmp_path / "two", {
+        "a/template.yaml": (root / "sam" / "template.yaml").read_text(),
+        "b/template.yaml": (root / "sam" / "template.yaml").read_text(),
+        "src/app.py": "def handler(e, c):\n    return 1\n",
+    })  # fmt: skip
+    with pytest.raises(DeployConfigError, match="several deploy configurations"):
+        discover(two)
+    picked = discover(two, "b/template.yaml")
+    assert picked is not None and picked.files[0].path == "b/template.yaml"

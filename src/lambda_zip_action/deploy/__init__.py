@@ -38,7 +38,9 @@ def discover(project_dir: Path, choose: str | None = None) -> DeployConfig | Non
     if own is not None:
         return check(_noting_others(own, project_dir), project_dir)
     found = [(path, reader) for finder, reader in TOOLS for path in _paths(finder(project_dir))]
+    below = _one_level_down(project_dir)
     if choose is not None:
+        found += below
         # Relative to the project (as in the Action and pyproject), else to the working
         # directory (as a shell user types it).
         wanted = [(project_dir / choose).resolve(), Path(choose).resolve()]
@@ -54,6 +56,15 @@ def discover(project_dir: Path, choose: str | None = None) -> DeployConfig | Non
     found = [
         (p, r) for p, r in found if r is not sam.read or sam.declares_functions(p, project_dir)
     ]
+    notes: tuple[str, ...] = ()
+    if not found and choose is None:
+        # sam/template.yaml, infra/serverless.yml: a project whose root holds none is built as
+        # the one it holds a level down declares (its paths are relative to its directory).
+        found = [(p, r) for p, r in below
+                 if r is not sam.read or sam.declares_functions(p, project_dir)]  # fmt: skip
+        if len(found) == 1:
+            notes = (f"{relative(found[0][0], project_dir)} declares the functions: the "
+                     "project's root holds no deploy configuration",)  # fmt: skip
     if not found:
         return None
     if len(found) > 1:
@@ -64,7 +75,33 @@ def discover(project_dir: Path, choose: str | None = None) -> DeployConfig | Non
             "functions in [tool.lambda-zip.functions]."
         )
     [(path, reader)] = found
-    return check(reader(path, project_dir), project_dir)
+    config = check(reader(path, project_dir), project_dir)
+    if notes:
+        config = DeployConfig(config.tool, config.files, config.functions, config.layers,
+                              (*notes, *config.notes))  # fmt: skip
+    return config
+
+
+# Directories a level down that never hold the project's deploy configuration.
+_NOT_CONFIG_DIRS = {"node_modules", "tests", "test", "examples", "example", "docs", "dist",
+                    "build", "cdk.out", "venv", "site-packages", "__pycache__"}  # fmt: skip
+
+
+def _one_level_down(project_dir: Path) -> list[tuple[Path, Reader]]:
+    """SAM templates and serverless.yml files in the project's direct subdirectories."""
+    found: list[tuple[Path, Reader]] = []
+    try:
+        children = sorted(project_dir.iterdir())
+    except OSError:
+        return found
+    for child in children:
+        if child.name.startswith(".") or child.name in _NOT_CONFIG_DIRS or child.is_symlink():
+            continue
+        if not child.is_dir():
+            continue
+        for names, reader in ((sam.NAMES, sam.read), (serverless.NAMES, serverless.read)):
+            found += [(child / n, reader) for n in names if (child / n).is_file()]
+    return found
 
 
 def _paths(found: Path | list[Path] | None) -> list[Path]:
