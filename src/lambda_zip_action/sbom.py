@@ -114,12 +114,18 @@ def sbom_document(
     metadata = _dist_metadata(manifest, read, prefix)
 
     parts = []
+    # Each file is a component of its distribution (or of the own code), added to the
+    # document as the library would write it, after the library has written the rest: the
+    # library keeps components in sorted sets, and thousands of files took seconds per zip.
+    file_components: dict[str, list[dict[str, Any]]] = {}
     for dist in manifest["distributions"]:
         component = _distribution(dist, metadata.get(dist["name"]), lock_hashes)
-        for entry in files.get(dist["name"], []):
-            component.components.add(_file(entry))
+        file_components[str(component.bom_ref.value)] = [
+            _file(entry) for entry in files.get(dist["name"], [])
+        ]
+        digests = {entry["path"]: entry["sha256"] for entry in files.get(dist["name"], [])}
         for path in _pep770_files(files.get(dist["name"], []), prefix):
-            _nest_sbom(component, path, read)
+            _nest_sbom(component, path, read, digests.get(path))
         parts.append(component)
     own = files.get("", [])
     if own:
@@ -129,8 +135,7 @@ def sbom_document(
             bom_ref=OWN_CODE_REF,
             description="the project's own code: every file no distribution installed",
         )
-        for entry in own:
-            code.components.add(_file(entry))
+        file_components[OWN_CODE_REF] = [_file(entry) for entry in own]
         parts.append(code)
     for component in parts:
         bom.components.add(component)
@@ -143,6 +148,12 @@ def sbom_document(
         )
     # Sorted again by key: the library's field order is its own, and may change between releases.
     document = json.loads(JsonV1Dot6(bom).output_as_string())
+    for component in document.get("components", []):
+        added = file_components.get(component.get("bom-ref", ""), [])
+        if added:
+            nested = [*component.get("components", []), *added]
+            order = lambda c: (c["type"], c["name"], c.get("bom-ref", ""))  # noqa: E731
+            component["components"] = sorted(nested, key=order)
     return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
@@ -185,13 +196,15 @@ def _sha256(digest: str) -> HashType:
     return HashType(alg=HashAlgorithm.SHA_256, content=digest)
 
 
-def _file(entry: Mapping[str, Any]) -> Component:
-    return Component(
-        type=ComponentType.FILE,
-        name=entry["path"],
-        bom_ref=FILE_REF + entry["path"],
-        hashes=[_sha256(entry["sha256"])],
-    )
+def _file(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A file of the zip as a CycloneDX component, as the library writes a
+    Component(type=FILE, name, bom_ref, hashes=[SHA-256])."""
+    return {
+        "type": ComponentType.FILE.value,
+        "name": entry["path"],
+        "bom-ref": FILE_REF + entry["path"],
+        "hashes": [{"alg": HashAlgorithm.SHA_256.value, "content": entry["sha256"]}],
+    }
 
 
 def _distribution(
@@ -289,13 +302,11 @@ def _pep770_files(entries: Sequence[Mapping[str, Any]], prefix: str) -> list[str
     return sorted(found)
 
 
-def _nest_sbom(component: Component, path: str, read: Reader) -> None:
-    """Reference the PEP 770 SBOM at `path` from `component`; nest a CycloneDX one's
-    components (name, version, purl, type) in it, each with a reference unique to it."""
+def _nest_sbom(component: Component, path: str, read: Reader, digest: str | None) -> None:
+    """Reference the PEP 770 SBOM at `path` (its sha256 `digest`) from `component`; nest a
+    CycloneDX one's components (name, version, purl, type) in it, each with a reference
+    unique to it."""
     content = read(path)
-    digest = next(
-        (c.hashes[0].content for c in component.components if c.name == path and c.hashes), None
-    )
     component.external_references.add(
         ExternalReference(
             type=ExternalReferenceType.BOM,
