@@ -34,7 +34,8 @@ def subjects(results: Iterable[BuildResult]) -> list[tuple[str, Path]]:
 
 def write_subjects(path: Path, results: Iterable[BuildResult], workspace: Path) -> Path:
     """Write the subjects file at `path` (atomically, as the zips are) and return its path."""
-    lines = sorted(_line(digest, _relative(file, workspace)) for digest, file in subjects(results))
+    named = sorted(((_relative(file, workspace), digest) for digest, file in subjects(results)))
+    lines = [_line(digest, name) for name, digest in named]
     with atomic_output(path) as stream:
         stream.write("".join(lines).encode("utf-8"))
     return path
