@@ -162,7 +162,7 @@ class _Includes:
                 f"{path} includes {name!r} (-r) in a loop or more than {self.MAX_DEPTH} files "
                 "deep: flatten the includes."
             )
-        if not target.is_file():  # a FIFO or a device would block or never end
+        if target.exists() and not target.is_file():  # a FIFO or a device: blocks, never ends
             raise RequirementsError(f"{path} includes {name!r} (-r), which is not a regular "
                                     "file.")  # fmt: skip
         try:
