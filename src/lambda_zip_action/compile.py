@@ -168,9 +168,14 @@ def compile_entries(
             # is one interpreter.
             identity = cache.identity if cache is not None else str(interpreter)
             key = group_key(identity, interpreter, group, sources)
-        hit = cache.load(key, group) if cache is not None and key is not None else None
-        if memo is not None and key is not None and key in memo:
-            failures, outputs = memo[key]
+        # The memo first: what an earlier function of this run compiled or took from the
+        # cache (checked then) needs no second load, hash check and reprove draw.
+        remembered = memo.get(key) if memo is not None and key is not None else None
+        hit = None
+        if cache is not None and key is not None and remembered is None:
+            hit = cache.load(key, group)
+        if remembered is not None:
+            failures, outputs = remembered
         elif hit is not None:
             failures, outputs = hit
             cached += len(outputs)

@@ -83,8 +83,14 @@ def write_outputs(
     therefore leaves both previous pairs of zip and manifest untouched.
     """
     artifacts = []
-    expected = record_hashes(dependencies)
-    owned = owners(dependencies)
+    # What the installers recorded, read once per installed tree: functions sharing one
+    # dependency set share it (`packed`, the run's memo).
+    records = packed.get(("records", str(dependencies))) if packed is not None else None
+    if records is None:
+        records = (record_hashes(dependencies), owners(dependencies), file_owners(dependencies))
+        if packed is not None:
+            packed[("records", str(dependencies))] = records
+    expected, owned, owned_files = records
     inputs = _inputs(config, requirements, interpreter, installer, installer_version)
     name = package_name(config.function, config.project_dir, config.output)
     try:
@@ -139,7 +145,7 @@ def write_outputs(
                     compression_level=config.compression_level,
                     zlib_version=zlib.ZLIB_RUNTIME_VERSION,
                     etags=etags,
-                    owners=file_owners(dependencies),
+                    owners=owned_files,
                     prefix=prefix,
                 )
                 manifest_bytes = dumps(document)
