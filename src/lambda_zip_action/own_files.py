@@ -72,7 +72,8 @@ def foreign_binary(
 ) -> str | None:
     filename = name.rsplit("/", 1)[-1]
     lowered = filename.lower()
-    if lowered.endswith(WINDOWS_OR_MAC_LIBRARIES):
+    # By its suffix: `.DLL` alone is a dot file's name, not a library.
+    if lowered.endswith(WINDOWS_OR_MAC_LIBRARIES) and "." in lowered.lstrip("."):
         return (
             f"is a Windows or macOS library ({lowered.rsplit('.', 1)[-1]}): Lambda runs Linux, "
             "which cannot load it"

@@ -335,9 +335,9 @@ def test_push_builds_verifies_and_sets_every_output(scenario: Scenario) -> None:
     assert set(outputs) == {
         "path", "sha256", "base64-sha256", "md5", "size", "content-digest", "manifest",
         "changed", "reproducible", "report", "report-data", "baseline-sha256", "s3-etag-5mib",
-        "s3-etag-8mib", "functions", "index", "subjects",
+        "s3-etag-8mib", "functions", "index", "subjects", "sbom",
         *(f"layer-{name}" for name in ("path", "sha256", "base64-sha256", "md5", "s3-etag-5mib",
-          "s3-etag-8mib", "size", "content-digest", "manifest", "changed", "report",
+          "s3-etag-8mib", "size", "content-digest", "manifest", "sbom", "changed", "report",
           "baseline-sha256")),
     }  # fmt: skip
     assert len(outputs["sha256"]) == 64

@@ -55,6 +55,7 @@ from lambda_zip_action.github.subjects import write_subjects
 from lambda_zip_action.outputs import Artifact, atomic_output
 from lambda_zip_action.proof.drift_data import document, render_document
 from lambda_zip_action.proof.drift_report import DriftReport, render
+from lambda_zip_action.sbom import sbom_path
 
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -206,6 +207,7 @@ def outputs_for(
         "size": str(archive.size),
         "content-digest": archive.content_digest,
         "manifest": str(built.result.manifest),
+        "sbom": str(sbom_path(built.result.output)) if archive.sbom_sha256 else "",
         "changed": "" if changed is None else str(changed).lower(),
         "reproducible": "" if built.reproducible is None else str(built.reproducible).lower(),
         "report": str(report_path),
@@ -220,7 +222,8 @@ def layer_outputs(
 ) -> dict[str, str]:
     """The layer-* outputs; all empty without split."""
     names = ("path", "sha256", "base64-sha256", "md5", "s3-etag-5mib", "s3-etag-8mib", "size",
-             "content-digest", "manifest", "changed", "report", "baseline-sha256")  # fmt: skip
+             "content-digest", "manifest", "sbom", "changed", "report",
+             "baseline-sha256")  # fmt: skip
     if layer is None:
         return {f"layer-{name}": "" for name in names}
     changed = report.changed if report is not None else None
@@ -234,6 +237,7 @@ def layer_outputs(
         "size": str(layer.archive.size),
         "content-digest": layer.archive.content_digest,
         "manifest": str(layer.manifest),
+        "sbom": str(sbom_path(layer.output)) if layer.archive.sbom_sha256 else "",
         "changed": "" if changed is None else str(changed).lower(),
         "report": str(report_path or ""),
         "baseline-sha256": baseline_sha256(report),
