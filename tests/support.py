@@ -15,6 +15,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,18 @@ def tool_env(**overrides: str | None) -> dict[str, str]:
         else:
             env[name] = value
     return env
+
+
+def write_files(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    """`files` (relative name -> text, dedented, or bytes) written under `root`; `root`."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content))
+    return root
 
 
 def have(tool: str) -> bool:

@@ -5,7 +5,6 @@ declares, where each fact was said, and every configuration that is present but 
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,11 @@ import pytest
 from lambda_zip_action.deploy import discover
 from lambda_zip_action.errors import DeployConfigError
 
+import support
 
-def _project(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(textwrap.dedent(text))
-    return tmp_path
+
+def _project(root: Path, files: dict[str, str | bytes]) -> Path:
+    return support.write_files(root, files)
 
 
 SAM = """\

@@ -14,13 +14,11 @@ import pytest
 from lambda_zip_action.deploy import discover
 from lambda_zip_action.errors import DeployConfigError
 
+import support
 
-def _project(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
+
+def _project(root: Path, files: dict[str, str | bytes]) -> Path:
+    return support.write_files(root, files)
 
 
 # The shape of `sam init` templates grown by their owners: conditions, mappings, outputs.

@@ -5,7 +5,6 @@ understood is one error naming the file and line."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -13,13 +12,11 @@ import pytest
 from lambda_zip_action.deploy import discover
 from lambda_zip_action.errors import DeployConfigError
 
+import support
 
-def _project(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
+
+def _project(root: Path, files: dict[str, str | bytes]) -> Path:
+    return support.write_files(root, files)
 
 
 SERVICE = """\

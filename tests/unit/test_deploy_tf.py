@@ -6,7 +6,6 @@ its file and line."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,11 @@ import pytest
 from lambda_zip_action.deploy import discover
 from lambda_zip_action.errors import DeployConfigError
 
+import support
 
-def _project(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
+
+def _project(root: Path, files: dict[str, str | bytes]) -> Path:
+    return support.write_files(root, files)
 
 
 # A terraform/ directory beside the code, the zip named by its path rather than by reference.
