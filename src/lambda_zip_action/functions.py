@@ -30,7 +30,7 @@ from lambda_zip_action.deploy import discover
 from lambda_zip_action.deploy.model import DeployConfig, FunctionSpec
 from lambda_zip_action.errors import ConfigError, OutputError
 from lambda_zip_action.escape import plain
-from lambda_zip_action.outputs import Artifact, _locked, atomic_output
+from lambda_zip_action.outputs import Artifact, atomic_output, locked_directories
 from lambda_zip_action.sbom import sbom_path
 
 INDEX_SCHEMA = "lambda-zip/index/1"
@@ -355,7 +355,7 @@ def _put_in_place(the_plan: Plan, staged: list[Built]) -> list[Built]:
         temporary.chmod(0o644)
         pending.append((temporary, index))
     try:
-        with _locked(sorted({target.parent for _, target in pending})):
+        with locked_directories(sorted({target.parent for _, target in pending})):
             for source, target in pending:
                 source.replace(target)
     finally:

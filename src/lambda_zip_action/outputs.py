@@ -278,7 +278,7 @@ def atomic_outputs(paths: Sequence[Path]) -> Iterator[list[BinaryIO]]:
                 stream.flush()
                 os.fsync(stream.fileno())
             stack.close()
-            with _locked(sorted({path.parent for path in paths})):
+            with locked_directories(sorted({path.parent for path in paths})):
                 for temporary, path in pending:
                     temporary.chmod(0o644)
                     temporary.replace(path)
@@ -294,7 +294,7 @@ def _temporaries(paths: Sequence[Path], tag: str) -> list[Path]:
 
 
 @contextlib.contextmanager
-def _locked(directories: Sequence[Path]) -> Iterator[None]:
+def locked_directories(directories: Sequence[Path]) -> Iterator[None]:
     """flock(2) on each directory, in a fixed order so that two holders never deadlock."""
     with contextlib.ExitStack() as stack:
         for directory in directories:

@@ -61,13 +61,7 @@ def git(root: Path, *args: str) -> str:
 
 
 def aws_env(endpoint: str, **overrides: str | None) -> dict[str, str]:
-    env = support.tool_env(**{**CREDENTIALS, "AWS_ENDPOINT_URL": endpoint})
-    for name, value in overrides.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
+    return support.tool_env(**{**CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, **overrides})
 
 
 def build_zip(project: Path, output: Path) -> dict[str, Any]:
