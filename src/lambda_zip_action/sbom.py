@@ -154,8 +154,8 @@ def sbom_document(
             nested = [*component.get("components", []), *added]
             order = lambda c: (c["type"], c["name"], c.get("bom-ref", ""))  # noqa: E731
             component["components"] = sorted(nested, key=order)
-    # Compact: with `indent` the json module encodes in Python, ten times slower, and an SBOM
-    # of thousands of files is read by programs.
+    # Compact: with `indent` the json module encodes in Python (a tenth of a second for an
+    # SBOM of a thousand files, profiled), and an SBOM is read by programs.
     text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return (text + "\n").encode()
 
