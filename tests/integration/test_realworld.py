@@ -651,3 +651,31 @@ def test_cdk_out_is_the_synthesized_copy_of_the_sources() -> None:
     assert sorted(p.name for p in asset.iterdir()) == sorted(p.name for p in source.iterdir())
     for path in source.iterdir():
         assert (asset / path.name).read_bytes() == path.read_bytes(), f"{path.name}: run synth"
+
+
+@pytest.mark.parametrize("case", BUILDING)
+def test_uv_and_pip_give_the_same_bytes(corpus: Corpus, case: str, tmp_path: Path) -> None:
+    """The same project built with `--installer pip`, zero flags otherwise, in a fresh copy:
+    every function's and layer's zip is the uv build's, byte for byte."""
+    if not ZERO_FLAGS:
+        pytest.skip("compares the zero-flag builds")
+    built = corpus.build(case)
+    if built.failures:
+        pytest.fail(f"{case}: the uv build failed, nothing to compare", pytrace=False)
+    project = tmp_path / case
+    shutil.copytree(CORPUS / case, project, symlinks=True)
+    simulate_checkout(project)
+    completed = subprocess.run(
+        [sys.executable, "-m", "lambda_zip_action", "build", "--installer", "pip"],
+        cwd=project, env=tool_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=BUILD_TIMEOUT, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-4000:]
+
+    def zips(root: Path) -> dict[str, str]:
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted((root / "dist").glob("*.zip"))}  # fmt: skip
+
+    uv_zips, pip_zips = zips(built.project), zips(project)
+    assert uv_zips, f"{case}: the uv build wrote no zip"
+    assert pip_zips == uv_zips, f"{case}: pip {pip_zips} != uv {uv_zips}"
